@@ -1,0 +1,37 @@
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+about: dict[str, str] = {}
+exec((Path(__file__).parent / "xfail_grabber" / "__about__.py").read_text(), about)
+
+setup(
+    name="xfail-grabber",
+    version=about["__version__"],
+    description="Inventory of muted (xfail/skip/flaky) tests in a repository, as JSON, "
+    "a Redash/Grafana data source and daily database snapshots",
+    long_description=Path("README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.11",
+    packages=find_packages(include=["xfail_grabber", "xfail_grabber.*"]),
+    package_data={"xfail_grabber": ["py.typed", "schema/*.json", "sinks/serve/static/*"]},
+    py_modules=["xfailflake_grabber"],
+    install_requires=[
+        "click>=8.1.7",
+        "GitPython>=3.1.41",
+        "libcst>=1.0.1",
+        "platformdirs>=3.0",
+    ],
+    extras_require={
+        "postgres": ["psycopg2-binary>=2.9.9"],
+        "test": [
+            "pytest>=8.0",
+            "jsonschema>=4.19",
+            "psycopg2-binary>=2.9.9",
+            "sqlglot>=23.0",
+            "ruff>=0.4",
+            "mypy>=1.8",
+        ],
+    },
+    entry_points={"console_scripts": ["grabber=xfail_grabber.cli:main"]},
+)

@@ -1,0 +1,219 @@
+"""Settings: which markers count, which files and names are tests.
+
+Test discovery follows pytest: `python_files`, `python_classes`, `python_functions` and
+`norecursedirs` come from the scanned repository's own pytest configuration (the first of
+pytest.ini, .pytest.ini, pyproject.toml, tox.ini, setup.cfg that has a pytest section, as
+pytest picks it), with pytest's defaults otherwise. Marker settings come from the command line
+or a `grabber.toml` (`--config`).
+"""
+
+from __future__ import annotations
+
+import configparser
+import fnmatch
+import hashlib
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CUSTOM_MARKERS = ("xfailflake", "quarantined")
+BUILTIN_KINDS = ("xfail", "skip", "skipif", "flaky")
+OTHER_KINDS = ("unittest-skip", "expectedFailure", "imperative-skip", "imperative-xfail")
+
+DEFAULT_PYTHON_FILES = ("test_*.py", "*_test.py")
+DEFAULT_PYTHON_CLASSES = ("Test",)
+DEFAULT_PYTHON_FUNCTIONS = ("test",)
+DEFAULT_NORECURSEDIRS = (
+    "*.egg",
+    ".*",
+    "_darcs",
+    "build",
+    "CVS",
+    "dist",
+    "node_modules",
+    "venv",
+    "{arch}",
+)
+# Files the scanner will parse at most; larger ones go through the regex fallback.
+DEFAULT_MAX_PARSE_BYTES = 5 * 1024 * 1024
+
+PYTEST_CONFIG_FILES = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
+
+
+class ConfigError(Exception):
+    """A settings file that cannot be read; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """pytest's rules for which files, classes and functions are tests."""
+
+    python_files: tuple[str, ...] = DEFAULT_PYTHON_FILES
+    python_classes: tuple[str, ...] = DEFAULT_PYTHON_CLASSES
+    python_functions: tuple[str, ...] = DEFAULT_PYTHON_FUNCTIONS
+    norecursedirs: tuple[str, ...] = DEFAULT_NORECURSEDIRS
+    source: str | None = None  # the config file these came from
+
+    def is_test_file(self, path: str) -> bool:
+        name = path.rsplit("/", 1)[-1]
+        if not name.endswith(".py"):
+            return False
+        if name in ("conftest.py", "__init__.py"):
+            return False
+        for pattern in self.python_files:
+            target = path if "/" in pattern else name
+            if fnmatch.fnmatchcase(target, pattern) or fnmatch.fnmatch(target, pattern):
+                return True
+        return False
+
+    def skips_dir(self, name: str) -> bool:
+        return any(fnmatch.fnmatch(name, pattern) for pattern in self.norecursedirs)
+
+    def is_test_class(self, name: str) -> bool:
+        return _name_matches(name, self.python_classes)
+
+    def is_test_function(self, name: str) -> bool:
+        return _name_matches(name, self.python_functions)
+
+
+def _name_matches(name: str, patterns: tuple[str, ...]) -> bool:
+    # pytest: a pattern with glob characters is a glob, otherwise a prefix.
+    for pattern in patterns:
+        if any(ch in pattern for ch in "*?["):
+            if fnmatch.fnmatch(name, pattern):
+                return True
+        elif name.startswith(pattern):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that decides what a scan reports."""
+
+    custom_markers: tuple[str, ...] = DEFAULT_CUSTOM_MARKERS
+    only: tuple[str, ...] = ()  # restrict reported kinds; empty means all
+    discovery: Discovery = field(default_factory=Discovery)
+    max_parse_bytes: int = DEFAULT_MAX_PARSE_BYTES
+
+    @property
+    def mark_names(self) -> tuple[str, ...]:
+        """pytest mark names that mute a test."""
+        return tuple(dict.fromkeys(BUILTIN_KINDS + self.custom_markers))
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        if self.only:
+            return self.only
+        return self.mark_names + OTHER_KINDS
+
+    def wants(self, kind: str) -> bool:
+        return not self.only or kind in self.only
+
+    def fingerprint(self) -> str:
+        """Identifies the settings that change per-file scan results (for caches)."""
+        text = repr((self.mark_names, self.discovery.python_classes,
+                     self.discovery.python_functions, self.max_parse_bytes))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def with_discovery(self, discovery: Discovery) -> Settings:
+        return replace(self, discovery=discovery)
+
+
+def _split(value: str | list[str] | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return tuple(value.split())
+    return tuple(str(v) for v in value)
+
+
+def discovery_from_files(read: Callable[[str], bytes | None]) -> Discovery:
+    """pytest's discovery settings from the repository root, via `read(name) -> bytes|None`.
+
+    A malformed config file is ignored the way pytest would not: we cannot run pytest, so we
+    fall back to the defaults and say where the settings came from in `source`.
+    """
+    for name in PYTEST_CONFIG_FILES:
+        data = read(name)
+        if data is None:
+            continue
+        section = _pytest_section(name, data)
+        if section is None:
+            continue
+        values: dict[str, tuple[str, ...]] = {}
+        for key in ("python_files", "python_classes", "python_functions", "norecursedirs"):
+            parsed = _split(section.get(key))
+            if parsed:
+                values[key] = parsed
+        return Discovery(source=name, **values)
+    return Discovery()
+
+
+def _pytest_section(name: str, data: bytes) -> dict[str, Any] | None:
+    text = data.decode("utf-8", errors="replace")
+    if name == "pyproject.toml":
+        try:
+            doc = tomllib.loads(text)
+        except tomllib.TOMLDecodeError:
+            return None
+        section = doc.get("tool", {}).get("pytest", {}).get("ini_options")
+        return section if isinstance(section, dict) else None
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return None
+    wanted = {"pytest.ini": "pytest", ".pytest.ini": "pytest", "tox.ini": "pytest",
+              "setup.cfg": "tool:pytest"}[name]
+    if not parser.has_section(wanted):
+        # pytest.ini is the config file even when empty.
+        return {} if name in ("pytest.ini", ".pytest.ini") else None
+    return dict(parser.items(wanted))
+
+
+def load_grabber_toml(path: Path) -> dict[str, Any]:
+    """Read a grabber.toml: `markers = [...]` (custom markers) and `only = [...]`."""
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    section = doc.get("grabber", doc)
+    result: dict[str, Any] = {}
+    for key in ("markers", "only"):
+        if key in section:
+            value = section[key]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{path}: '{key}' must be a list of strings")
+            result[key] = tuple(value)
+    unknown = set(section) - {"markers", "only"}
+    if section is doc:
+        unknown -= {"grabber"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s): {', '.join(sorted(unknown))}")
+    return result
+
+
+def build_settings(
+    markers: tuple[str, ...] = (),
+    only: tuple[str, ...] = (),
+    config: Path | None = None,
+) -> Settings:
+    """Settings from the command line (`--marker`, `--only`) and an optional grabber.toml."""
+    custom = DEFAULT_CUSTOM_MARKERS
+    restrict: tuple[str, ...] = ()
+    if config is not None:
+        loaded = load_grabber_toml(config)
+        custom = loaded.get("markers", custom)
+        restrict = loaded.get("only", restrict)
+    custom = tuple(dict.fromkeys(custom + tuple(markers)))
+    if only:
+        restrict = tuple(dict.fromkeys(only))
+    for name in custom + restrict:
+        if not name.replace("_", "a").replace("-", "a").isalnum():
+            raise ConfigError(f"not a marker name: {name!r}")
+    return Settings(custom_markers=custom, only=restrict)

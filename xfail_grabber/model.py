@@ -1,0 +1,172 @@
+"""The records everything else passes around: MutedTest, ScanError, Snapshot.
+
+These are the contracts of DESIGN.md; their `to_dict()` forms are what users see
+(JSON keys, database columns, API fields). Change them only on purpose.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from .__about__ import __version__
+
+SCHEMA_VERSION = 1
+TOOL_NAME = "xfail-grabber"
+
+KINDS_BUILTIN = ("xfail", "skip", "skipif", "flaky")
+CATEGORIES = ("muted", "conditional", "retry")
+SCOPES = ("function", "class", "module", "param", "body")
+
+JsonValue = Any
+
+
+@dataclass(frozen=True)
+class MutedTest:
+    """One muting mark on one test (a test with two marks gives two records)."""
+
+    nodeid: str
+    mark_line: int
+    kind: str
+    marker: str
+    path: str
+    test: str
+    line: int
+    scope: str
+    category: str
+    ticket: str | None = None
+    reason: str | None = None
+    since: str | None = None
+    strict: bool | None = None
+    condition: str | None = None
+    # (key, value) pairs, sorted by key; values are JSON scalars or source text.
+    kwargs: tuple[tuple[str, JsonValue], ...] = ()
+    parser: str = "libcst"
+
+    def sort_key(self) -> tuple[str, int, str, str, str]:
+        return (self.nodeid, self.mark_line, self.kind, self.marker, self.scope)
+
+    def to_dict(self) -> dict[str, JsonValue]:
+        return {
+            "nodeid": self.nodeid,
+            "path": self.path,
+            "test": self.test,
+            "line": self.line,
+            "mark_line": self.mark_line,
+            "kind": self.kind,
+            "marker": self.marker,
+            "scope": self.scope,
+            "category": self.category,
+            "ticket": self.ticket,
+            "reason": self.reason,
+            "since": self.since,
+            "strict": self.strict,
+            "condition": self.condition,
+            "kwargs": dict(self.kwargs),
+            "parser": self.parser,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, JsonValue]) -> MutedTest:
+        values = dict(data)
+        values["kwargs"] = tuple(sorted((values.get("kwargs") or {}).items()))
+        return cls(**values)
+
+
+RECORD_FIELDS = tuple(MutedTest.__dataclass_fields__)
+# The order users see (JSON key order, CSV columns, table columns).
+RECORD_COLUMNS = tuple(MutedTest("", 0, "", "", "", "", 0, "", "").to_dict())
+
+
+@dataclass(frozen=True, order=True)
+class ScanError:
+    """A file that could not be read or parsed at all, and why."""
+
+    path: str
+    error: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"path": self.path, "error": self.error}
+
+
+def utc_now() -> datetime:
+    """Now, or SOURCE_DATE_EPOCH when set, so that output can be reproduced byte for byte."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return datetime.fromtimestamp(int(epoch), UTC)
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def parse_iso(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The muted tests of one repository at one commit, scanned at one time."""
+
+    repo: str
+    branch: str | None
+    commit: str | None
+    committed_at: datetime | None
+    scanned_at: datetime
+    markers: tuple[str, ...]
+    muted: tuple[MutedTest, ...]
+    errors: tuple[ScanError, ...] = ()
+    files_scanned: int = 0
+    tool_version: str = __version__
+    extra: dict[str, JsonValue] = field(default_factory=dict, compare=False)
+
+    def counts(self) -> dict[str, JsonValue]:
+        return {
+            "total": len(self.muted),
+            "tests": len({r.nodeid for r in self.muted}),
+            "files": len({r.path for r in self.muted}),
+            "files_scanned": self.files_scanned,
+            "errors": len(self.errors),
+            "by_kind": dict(sorted(Counter(r.kind for r in self.muted).items())),
+            "by_category": dict(sorted(Counter(r.category for r in self.muted).items())),
+        }
+
+    def to_dict(self) -> dict[str, JsonValue]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "repo": self.repo,
+            "branch": self.branch,
+            "commit": self.commit,
+            "committed_at": iso(self.committed_at),
+            "scanned_at": iso(self.scanned_at),
+            "tool": {"name": TOOL_NAME, "version": self.tool_version},
+            "markers": list(self.markers),
+            "counts": self.counts(),
+            "muted": [r.to_dict() for r in self.muted],
+            "errors": [e.to_dict() for e in self.errors],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, JsonValue]) -> Snapshot:
+        scanned_at = parse_iso(data["scanned_at"])
+        assert scanned_at is not None
+        return cls(
+            repo=data["repo"],
+            branch=data.get("branch"),
+            commit=data.get("commit"),
+            committed_at=parse_iso(data.get("committed_at")),
+            scanned_at=scanned_at,
+            markers=tuple(data.get("markers") or ()),
+            muted=tuple(MutedTest.from_dict(r) for r in data.get("muted") or ()),
+            errors=tuple(ScanError(**e) for e in data.get("errors") or ()),
+            files_scanned=(data.get("counts") or {}).get("files_scanned", 0),
+            tool_version=(data.get("tool") or {}).get("version", __version__),
+        )

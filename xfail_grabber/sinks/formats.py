@@ -1,0 +1,153 @@
+"""Pure renderers: Snapshot -> text. One function per format, the same signature each."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from typing import Any
+
+from ..model import RECORD_COLUMNS, Snapshot, iso
+
+
+def to_json_text(data: Any, *, indent: int | None = 2) -> str:
+    """JSON as we print it everywhere: stable key order, UTF-8 kept, newline at the end."""
+    separators = (",", ": ") if indent else (",", ":")
+    return json.dumps(data, indent=indent, ensure_ascii=False, separators=separators) + "\n"
+
+
+def render_json(snapshot: Snapshot) -> str:
+    return to_json_text(snapshot.to_dict())
+
+
+def render_jsonl(snapshot: Snapshot) -> str:
+    return "".join(to_json_text(r.to_dict(), indent=None) for r in snapshot.muted)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True) if value else ""
+    return str(value)
+
+
+def render_csv(snapshot: Snapshot) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(RECORD_COLUMNS)
+    for record in snapshot.muted:
+        row = record.to_dict()
+        writer.writerow([_csv_safe(_cell(row[c])) for c in RECORD_COLUMNS])
+    return out.getvalue()
+
+
+def _csv_safe(text: str) -> str:
+    # A cell starting with = + - @ is run as a formula by spreadsheets (CSV injection).
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+def _md(text: Any) -> str:
+    value = _cell(text)
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    value = value.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    return value.replace("`", "\\`")
+
+
+MARKDOWN_COLUMNS = ("nodeid", "kind", "category", "ticket", "since", "reason")
+
+
+def render_markdown(snapshot: Snapshot) -> str:
+    counts = snapshot.counts()
+    label = snapshot.repo + (f"@{snapshot.branch}" if snapshot.branch else "")
+    commit = f" ({snapshot.commit[:12]})" if snapshot.commit else ""
+    lines = [
+        f"### Muted tests in {_md(label)}{_md(commit)}",
+        "",
+        f"**{counts['total']}** muted ({counts['tests']} tests in {counts['files']} files; "
+        + ", ".join(f"{k}: {v}" for k, v in counts["by_kind"].items())
+        + ")" if counts["total"] else "No muted tests.",
+        "",
+    ]
+    if snapshot.muted:
+        lines.append("| " + " | ".join(MARKDOWN_COLUMNS) + " |")
+        lines.append("|" + "---|" * len(MARKDOWN_COLUMNS))
+        for record in snapshot.muted:
+            row = record.to_dict()
+            cells = [_md(row[c]) for c in MARKDOWN_COLUMNS]
+            cells[0] = f"`{cells[0]}`"
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    if snapshot.errors:
+        lines.append(f"{len(snapshot.errors)} file(s) could not be scanned:")
+        lines.append("")
+        lines.extend(f"- `{_md(e.path)}`: {_md(e.error)}" for e in snapshot.errors)
+        lines.append("")
+    return "\n".join(lines)
+
+
+# Redash's column types: integer, float, boolean, string, datetime, date.
+REDASH_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("repo", "string", "Repository"),
+    ("branch", "string", "Branch"),
+    ("commit", "string", "Commit"),
+    ("committed_at", "datetime", "Committed at"),
+    ("scanned_at", "datetime", "Scanned at"),
+    ("nodeid", "string", "Test id"),
+    ("path", "string", "File"),
+    ("test", "string", "Test"),
+    ("line", "integer", "Line"),
+    ("mark_line", "integer", "Mark line"),
+    ("kind", "string", "Kind"),
+    ("marker", "string", "Marker"),
+    ("scope", "string", "Scope"),
+    ("category", "string", "Category"),
+    ("ticket", "string", "Ticket"),
+    ("reason", "string", "Reason"),
+    ("since", "string", "Since"),
+    ("strict", "boolean", "Strict"),
+    ("condition", "string", "Condition"),
+    ("kwargs", "string", "Other arguments"),
+    ("parser", "string", "Parser"),
+)
+
+
+def redash_result(snapshot: Snapshot) -> dict[str, Any]:
+    """Redash's query-result shape: {"columns": [...], "rows": [...]}."""
+    context = {
+        "repo": snapshot.repo,
+        "branch": snapshot.branch,
+        "commit": snapshot.commit,
+        "committed_at": iso(snapshot.committed_at),
+        "scanned_at": iso(snapshot.scanned_at),
+    }
+    rows = []
+    for record in snapshot.muted:
+        row = {**context, **record.to_dict()}
+        row["kwargs"] = _cell(row["kwargs"]) or None
+        rows.append({name: row[name] for name, _, _ in REDASH_COLUMNS})
+    return {
+        "columns": [
+            {"name": name, "type": kind, "friendly_name": friendly}
+            for name, kind, friendly in REDASH_COLUMNS
+        ],
+        "rows": rows,
+    }
+
+
+def render_redash(snapshot: Snapshot) -> str:
+    return to_json_text(redash_result(snapshot))
+
+
+RENDERERS: dict[str, Callable[[Snapshot], str]] = {
+    "json": render_json,
+    "jsonl": render_jsonl,
+    "csv": render_csv,
+    "markdown": render_markdown,
+    "redash": render_redash,
+}
