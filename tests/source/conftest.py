@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .gitutil import commit, init_repo
+
+
+@pytest.fixture(autouse=True)
+def _no_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("GITHUB_TOKEN", "GRABBER_GIT_TOKEN", "GIT_DIR", "GIT_WORK_TREE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A work tree with two commits on main and a `feature` branch."""
+    root = init_repo(tmp_path / "repo")
+    commit(
+        root,
+        {"tests/test_a.py": "A1\n", "pytest.ini": "[pytest]\n", "README": "x\n"},
+        "one",
+        date="2024-01-10T10:00:00Z",
+    )
+    commit(
+        root,
+        {"tests/test_a.py": "A2\n", "tests/test_b.py": "B\n"},
+        "two",
+        date="2024-01-20T10:00:00Z",
+    )
+    from .gitutil import git
+
+    git(root, "branch", "feature", "HEAD~1")
+    return root
