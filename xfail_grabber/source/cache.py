@@ -21,7 +21,10 @@ log = logging.getLogger("xfail_grabber.cache")
 
 FILE_NAME = "scan-cache.sqlite3"
 _CHUNK = 500  # SQLite's variable limit is at least 999
-_SCHEMA = "CREATE TABLE IF NOT EXISTS scan (key TEXT PRIMARY KEY, value BLOB NOT NULL, used INTEGER NOT NULL) WITHOUT ROWID"
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS scan"
+    " (key TEXT PRIMARY KEY, value BLOB NOT NULL, used INTEGER NOT NULL) WITHOUT ROWID"
+)
 
 
 class ScanCache:
@@ -87,7 +90,7 @@ def _connect(path: Path) -> sqlite3.Connection:
             return db
         except sqlite3.DatabaseError as exc:
             db.close()
-            if attempt == 2 or isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+            if attempt == 2 or (isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)):
                 raise
             log.warning("the scan cache %s is damaged (%s); starting a new one", path, exc)
             for suffix in ("", "-wal", "-shm"):
