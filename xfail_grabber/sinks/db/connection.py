@@ -1,0 +1,276 @@
+"""Connections: open, run one transaction with retries, translate driver errors.
+
+Every statement goes through `Db.execute` (or `Db.copy`), so tests can collect exactly
+what a dialect sends (`trace_statements`).
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .dialect import DIALECTS, Dialect, Names
+from .errors import (
+    AuthenticationFailed,
+    DatabaseError,
+    DatabaseUnreachable,
+    PermissionDenied,
+    one_line,
+)
+from .url import DbUrl, parse_url
+
+T = TypeVar("T")
+Row = tuple[Any, ...]
+
+_TRACERS: list[Callable[[str], None]] = []
+# Serialization failures, deadlocks, and the catalogue races of two first-time CREATEs.
+RETRY_SQLSTATES = {"40001", "40P01", "42P07", "42710", "23505"}
+ATTEMPTS = 6
+
+
+@contextmanager
+def trace_statements() -> Iterator[list[str]]:
+    """Collect the text of every statement sent while the block runs (for tests)."""
+    statements: list[str] = []
+    _TRACERS.append(statements.append)
+    try:
+        yield statements
+    finally:
+        _TRACERS.remove(statements.append)
+
+
+def _trace(sql: str | bytes) -> None:
+    if _TRACERS:
+        text = sql.decode("utf-8") if isinstance(sql, bytes) else sql
+        for tracer in _TRACERS:
+            tracer(text)
+
+
+class Db:
+    """One open connection, in autocommit mode; transactions are explicit BEGIN/COMMIT."""
+
+    def __init__(self, url: DbUrl, raw: Any, dialect: Dialect) -> None:
+        self.url = url
+        self.raw = raw
+        self.dialect = dialect
+        self.names = Names(
+            url.schema or ("public" if url.kind != "sqlite" else None), url.table_prefix
+        )
+
+    def sql(self, text: str) -> str:
+        """Our statements are written with `?`; PostgreSQL drivers want `%s`."""
+        return text.replace("?", self.dialect.param) if self.dialect.param != "?" else text
+
+    def execute(self, text: str, params: Sequence[Any] = ()) -> list[Row]:
+        cursor = self.raw.cursor()
+        try:
+            if self.dialect.name == "sqlite":
+                cursor.execute(text, tuple(params))
+            else:
+                cursor.execute(self.sql(text), tuple(params) if params else None)
+            if self.dialect.name != "sqlite":
+                _trace(cursor.query)
+            return list(cursor.fetchall()) if cursor.description else []
+        finally:
+            cursor.close()
+
+    def executemany(self, text: str, rows: Sequence[Sequence[Any]]) -> None:
+        if self.dialect.name == "sqlite":
+            self.raw.executemany(text, rows)
+            return
+        cursor = self.raw.cursor()
+        try:
+            for row in rows:
+                cursor.execute(self.sql(text), tuple(row))
+                _trace(cursor.query)
+        finally:
+            cursor.close()
+
+    def insert_values(self, head: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Multi-row `head VALUES (...), (...)`, each statement under the dialect's byte limit."""
+        limit = self.dialect.max_statement_bytes or 64 * 1024 * 1024
+        cursor = self.raw.cursor()
+        try:
+            head_bytes = head.encode("utf-8") + b" VALUES "
+            template = "(" + ",".join(["%s"] * len(rows[0])) + ")" if rows else ""
+            batch: list[bytes] = []
+            size = len(head_bytes)
+            for row in rows:
+                literal = cursor.mogrify(template, tuple(row))
+                if batch and size + len(literal) + 1 > limit:
+                    self._run(cursor, head_bytes + b",".join(batch))
+                    batch, size = [], len(head_bytes)
+                batch.append(literal)
+                size += len(literal) + 1
+            if batch:
+                self._run(cursor, head_bytes + b",".join(batch))
+        finally:
+            cursor.close()
+
+    def _run(self, cursor: Any, statement: bytes) -> None:
+        cursor.execute(statement)
+        _trace(statement)
+
+    def copy(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """PostgreSQL COPY FROM STDIN in text format."""
+        from io import StringIO
+
+        buffer = StringIO()
+        buffer.writelines("\t".join(_copy_field(v) for v in row) + "\n" for row in rows)
+        buffer.seek(0)
+        statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        cursor = self.raw.cursor()
+        try:
+            cursor.copy_expert(statement, buffer, size=1 << 20)
+            _trace(statement)
+        finally:
+            cursor.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.execute(self.dialect.begin)
+        try:
+            yield
+        except BaseException:
+            with suppress(Exception):  # the first error is the one to report
+                self.execute("ROLLBACK")
+            raise
+        self.execute("COMMIT")
+
+    def close(self) -> None:
+        with suppress(Exception):  # closing a broken connection may fail; nothing to do
+            self.raw.close()
+
+
+def _copy_field(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    text = str(value)
+    if any(c in text for c in "\\\t\n\r"):
+        text = (
+            text.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
+    return text
+
+
+def _open_raw(url: DbUrl) -> Any:
+    if url.kind == "sqlite":
+        assert url.path is not None
+        path = Path(url.path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        raw = sqlite3.connect(path, timeout=60, isolation_level=None)
+        if _TRACERS:
+            raw.set_trace_callback(_trace)
+        raw.execute("PRAGMA journal_mode=WAL")
+        return raw
+    import psycopg2
+
+    raw = psycopg2.connect(**url.connect_kwargs())
+    raw.autocommit = True
+    return raw
+
+
+def translate(url: DbUrl, exc: Exception) -> DatabaseError:
+    """A driver error as a one-line DatabaseError naming the host, never the password."""
+    where = url.display()
+    if isinstance(exc, sqlite3.Error):
+        return DatabaseError(f"{where}: {one_line(str(exc))}")
+    line = one_line(str(exc), url.password)
+    code = getattr(exc, "pgcode", None)
+    if code == "42501":
+        return PermissionDenied(f"{where}: {line}")
+    if (
+        code in ("28P01", "28000")
+        or "authentication failed" in line
+        or ("role" in line and "does not exist" in line)
+    ):
+        return AuthenticationFailed(f"cannot log in to {where}: {line}")
+    if code is None and getattr(exc, "pgerror", None) is None and _is_connection_error(exc):
+        return DatabaseUnreachable(f"cannot connect to {where}: {line}")
+    return DatabaseError(f"{where}: {line}")
+
+
+def _is_connection_error(exc: Exception) -> bool:
+    try:
+        import psycopg2
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(exc, psycopg2.OperationalError | psycopg2.InterfaceError)
+
+
+def _driver_errors() -> tuple[type[Exception], ...]:
+    try:
+        import psycopg2
+    except ImportError:  # pragma: no cover - only SQLite then
+        return (sqlite3.Error,)
+    return (sqlite3.Error, psycopg2.Error)
+
+
+def is_retryable(exc: Exception) -> bool:
+    if isinstance(exc, sqlite3.OperationalError):
+        return "locked" in str(exc) or "busy" in str(exc)
+    code = getattr(exc, "pgcode", None)
+    if code in RETRY_SQLSTATES:
+        return True
+    text = str(exc)
+    # Redshift: "ERROR: 1023 DETAIL: Serializable isolation violation on table ..." (XX000)
+    return "Serializable isolation violation" in text or text.strip().startswith("1023")
+
+
+@contextmanager
+def connect(url: str) -> Iterator[Db]:
+    parsed = parse_url(url)
+    dialect = DIALECTS[parsed.kind]
+    if parsed.kind != "sqlite":
+        try:
+            import psycopg2  # noqa: F401
+        except ImportError:
+            raise DatabaseError(
+                f"{parsed.display()}: psycopg2 is not installed "
+                "(pip install 'xfail-grabber[postgres]')"
+            ) from None
+    errors = _driver_errors()
+    try:
+        db = Db(parsed, _open_raw(parsed), dialect)
+    except errors as exc:
+        raise translate(parsed, exc) from None
+    except OSError as exc:
+        raise DatabaseError(f"{parsed.display()}: {exc.strerror}") from None
+    try:
+        yield db
+    except errors as exc:
+        raise translate(parsed, exc) from None
+    finally:
+        db.close()
+
+
+def in_transaction(
+    db: Db,
+    work: Callable[[Db], T],
+    *,
+    attempts: int = ATTEMPTS,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run `work` in one transaction; retry serialization conflicts with backoff."""
+    errors = _driver_errors()
+    delay = 0.1
+    for attempt in range(1, attempts + 1):
+        try:
+            with db.transaction():
+                return work(db)
+        except errors as exc:
+            if attempt == attempts or not is_retryable(exc):
+                raise
+        sleep(delay * (1 + random.random()))  # noqa: S311 - jitter, not security
+        delay = min(delay * 2, 5.0)
+    raise AssertionError("unreachable")

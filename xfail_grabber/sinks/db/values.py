@@ -1,0 +1,183 @@
+"""Python values <-> column values, per dialect (SQLite keeps times and days as ISO text)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from ...model import MutedTest, ScanError, Snapshot
+from .connection import Db
+from .schema import ERROR_COLUMNS, LIMITS, MUTED_COLUMNS, SNAPSHOT_COLUMNS, Column, q
+
+
+def ts(db: Db, moment: datetime | None) -> Any:
+    if moment is None:
+        return None
+    moment = moment.astimezone(UTC)
+    if db.dialect.name == "sqlite":
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment
+
+
+def day_of(db: Db, moment: datetime) -> Any:
+    day = moment.astimezone(UTC).date()
+    return day.isoformat() if db.dialect.name == "sqlite" else day
+
+
+def read_ts(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    assert isinstance(value, datetime)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def read_day(value: Any) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()[:10]
+    return str(value)[:10]
+
+
+def text(db: Db, column: str, value: str | None) -> str | None:
+    return db.dialect.text(value, LIMITS[column])
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def key_values(db: Db, snapshot: Snapshot) -> tuple[Any, ...]:
+    """(repo, branch, commit, day): the identity of a stored snapshot. No branch/commit: ''."""
+    return (
+        text(db, "repo", snapshot.repo),
+        text(db, "branch", snapshot.branch or ""),
+        text(db, "commit", snapshot.commit or ""),
+        day_of(db, snapshot.scanned_at),
+    )
+
+
+def snapshot_row(db: Db, snapshot_id: str, snapshot: Snapshot) -> list[Any]:
+    counts = snapshot.counts()
+    repo, branch, commit, day = key_values(db, snapshot)
+    from ...model import SCHEMA_VERSION, TOOL_NAME
+
+    return [
+        snapshot_id,
+        repo,
+        branch,
+        commit,
+        day,
+        ts(db, snapshot.scanned_at),
+        ts(db, snapshot.committed_at),
+        TOOL_NAME,
+        text(db, "tool_version", snapshot.tool_version),
+        SCHEMA_VERSION,
+        text(db, "markers", to_json(list(snapshot.markers))),
+        counts["total"],
+        counts["tests"],
+        counts["files"],
+        counts["files_scanned"],
+        counts["errors"],
+        text(db, "by_kind", to_json(counts["by_kind"])),
+        text(db, "by_category", to_json(counts["by_category"])),
+    ]
+
+
+def muted_rows(db: Db, snapshot_id: str, records: Sequence[MutedTest]) -> list[list[Any]]:
+    t = db.dialect.text
+    rows = []
+    for position, r in enumerate(records):
+        rows.append(
+            [
+                snapshot_id,
+                position,
+                t(r.nodeid, LIMITS["nodeid"]),
+                t(r.path, LIMITS["path"]),
+                t(r.test, LIMITS["test"]),
+                r.line,
+                r.mark_line,
+                t(r.kind, LIMITS["kind"]),
+                t(r.marker, LIMITS["marker"]),
+                t(r.scope, LIMITS["scope"]),
+                t(r.category, LIMITS["category"]),
+                t(r.ticket, LIMITS["ticket"]),
+                t(r.reason, LIMITS["reason"]),
+                t(r.since, LIMITS["since"]),
+                r.strict,
+                t(r.condition, LIMITS["condition"]),
+                t(to_json(dict(r.kwargs)), LIMITS["kwargs"]) if r.kwargs else None,
+                t(r.parser, LIMITS["parser"]),
+            ]
+        )
+    return rows
+
+
+def error_rows(db: Db, snapshot_id: str, errors: Sequence[ScanError]) -> list[list[Any]]:
+    return [
+        [snapshot_id, i, text(db, "path", e.path), text(db, "error", e.error)]
+        for i, e in enumerate(errors)
+    ]
+
+
+def columns_sql(columns: Sequence[Column], alias: str = "") -> str:
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(prefix + q(c[0]) for c in columns)
+
+
+def record_from(row: Sequence[Any]) -> MutedTest:
+    """A MutedTest from the muted_tests columns after snapshot_id and position."""
+    (
+        nodeid,
+        path,
+        test,
+        line,
+        mark_line,
+        kind,
+        marker,
+        scope,
+        category,
+        ticket,
+        reason,
+        since,
+        strict,
+        condition,
+        kwargs,
+        parser,
+    ) = row
+    try:
+        pairs = tuple(sorted(json.loads(kwargs).items())) if kwargs else ()
+    except ValueError:  # cut by the Redshift VARCHAR limit
+        pairs = ()
+    return MutedTest(
+        nodeid=nodeid,
+        mark_line=mark_line,
+        kind=kind,
+        marker=marker,
+        path=path,
+        test=test,
+        line=line,
+        scope=scope,
+        category=category,
+        ticket=ticket,
+        reason=reason,
+        since=since,
+        strict=None if strict is None else bool(strict),
+        condition=condition,
+        kwargs=pairs,
+        parser=parser,
+    )
+
+
+def load_json(value: str | None, default: Any) -> Any:
+    try:
+        return json.loads(value) if value else default
+    except ValueError:
+        return default
+
+
+__all__ = ["ERROR_COLUMNS", "MUTED_COLUMNS", "SNAPSHOT_COLUMNS"]
