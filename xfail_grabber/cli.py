@@ -136,6 +136,11 @@ def dump(repository: str, branch: str | None, ref: str | None, markers: tuple[st
     write_output(RENDERERS[fmt](snapshot), output)
 
 
+from .sinks.serve.command import serve_command  # noqa: E402
+
+grabber.add_command(serve_command())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `grabber` with argv; return the exit code instead of exiting."""
     try:

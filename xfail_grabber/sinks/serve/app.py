@@ -1,0 +1,174 @@
+"""The HTTP app (Starlette): routes over a DataState, behind the Guard.
+
+Every route answers from the view in memory. Until the first snapshot lands, data routes answer
+503 with a message saying so; a request never waits for a clone or a scan.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Callable
+from importlib import resources
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+from ...__about__ import __version__
+from ...model import utc_now
+from ..formats import render_csv, render_redash
+from .guard import Guard
+from .metrics import CONTENT_TYPE as METRICS_TYPE
+from .metrics import health, render_metrics
+from .state import DataState
+from .view import Body, QueryError, View, compact, filtered_snapshot, muted_page, parse_query
+
+JSON = "application/json"
+CSV = "text/csv; charset=utf-8"
+
+
+def load_static() -> dict[str, tuple[Body, str]]:
+    """The dashboard's files, read once from the package: a fixed set, so no path can escape."""
+    found: dict[str, tuple[Body, str]] = {}
+    folder = resources.files("xfail_grabber.sinks.serve").joinpath("static")
+    for entry in folder.iterdir():
+        if entry.is_file() and not entry.name.startswith("."):
+            kind = mimetypes.guess_type(entry.name)[0] or "application/octet-stream"
+            if kind.startswith("text/") or kind.endswith("javascript"):
+                kind += "; charset=utf-8"
+            found[entry.name] = (Body.of(entry.read_bytes()), kind)
+    return found
+
+
+def send(request: Request, body: Body, media_type: str, **headers: str) -> Response:
+    """A prepared body: 304 when the ETag matches, gzip when the client takes it."""
+    common = {"etag": body.etag, "cache-control": "no-cache", "vary": "accept-encoding", **headers}
+    if body.etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=common)
+    if body.gzipped is not None and "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(
+            body.gzipped, media_type=media_type, headers={**common, "content-encoding": "gzip"}
+        )
+    return Response(body.data, media_type=media_type, headers=common)
+
+
+def error(status: int, message: str, **headers: str) -> JSONResponse:
+    return JSONResponse(
+        {"error": message}, status_code=status, headers={"cache-control": "no-store", **headers}
+    )
+
+
+def create_app(
+    state: DataState,
+    *,
+    token: str | None = None,
+    on_refresh: Callable[[], None] | None = None,
+    info: dict[str, Any] | None = None,
+) -> ASGIApp:
+    """The whole server as an ASGI app. `on_refresh` runs for POST /refresh (default: a refresh
+    in a worker thread); `info` is extra data for the dashboard (/api/info)."""
+    static = load_static()
+    info_body = Body.of(compact({"tool": "xfail-grabber", "version": __version__, **(info or {})}))
+
+    def current() -> View:
+        view = state.view
+        if view is not None:
+            return view
+        if state.status.last_error:
+            message = (
+                f"no snapshot yet: the last attempt failed ({state.status.last_error}); retrying"
+            )
+        else:
+            message = "no snapshot yet: the first scan is running in the background; retry shortly"
+        raise HTTPException(503, message, headers={"retry-after": "5"})
+
+    def query(request: Request, *, paged: bool) -> Any:
+        try:
+            return parse_query(request.query_params.multi_items(), paged=paged)
+        except QueryError as exc:
+            raise HTTPException(400, str(exc)) from None
+
+    async def index(request: Request) -> Response:
+        body, kind = static["index.html"]
+        return send(request, body, kind)
+
+    async def static_file(request: Request) -> Response:
+        found = static.get(request.path_params["name"])
+        if found is None:
+            raise HTTPException(404, "no such file")
+        return send(request, *found)
+
+    async def redash(request: Request) -> Response:
+        view = current()
+        filters, _ = query(request, paged=False)
+        if not filters.active():
+            return send(request, view.redash_body, JSON)
+        subset = filtered_snapshot(view, filters, utc_now().date())
+        text = await run_in_threadpool(render_redash, subset)
+        return Response(text, media_type=JSON, headers={"cache-control": "no-cache"})
+
+    async def muted_csv(request: Request) -> Response:
+        view = current()
+        filters, _ = query(request, paged=False)
+        disposition = {"content-disposition": 'attachment; filename="muted.csv"'}
+        if not filters.active():
+            return send(request, view.csv_body, CSV, **disposition)
+        subset = filtered_snapshot(view, filters, utc_now().date())
+        text = await run_in_threadpool(render_csv, subset)
+        return Response(text, media_type=CSV, headers={"cache-control": "no-cache", **disposition})
+
+    async def api_snapshot(request: Request) -> Response:
+        return send(request, current().snapshot_body, JSON)
+
+    async def api_muted(request: Request) -> Response:
+        view = current()
+        filters, page = query(request, paged=True)
+        body = muted_page(view, filters, page, utc_now().date())
+        return Response(body, media_type=JSON, headers={"cache-control": "no-cache"})
+
+    async def api_trend(request: Request) -> Response:
+        return send(request, current().trend_body, JSON)
+
+    async def api_info(request: Request) -> Response:
+        return send(request, info_body, JSON)
+
+    async def healthz(request: Request) -> Response:
+        status, body = health(state)
+        return JSONResponse(body, status_code=status, headers={"cache-control": "no-store"})
+
+    async def metrics(request: Request) -> Response:
+        return Response(
+            render_metrics(state), media_type=METRICS_TYPE, headers={"cache-control": "no-store"}
+        )
+
+    async def refresh(request: Request) -> Response:
+        if on_refresh is not None:
+            on_refresh()
+        else:
+            await run_in_threadpool(state.refresh)
+        return JSONResponse({"status": "refresh requested"}, status_code=202)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        return error(exc.status_code, exc.detail, **(exc.headers or {}))
+
+    routes = [
+        Route("/", index),
+        Route("/static/{name}", static_file),
+        Route("/redash", redash),
+        Route("/muted.csv", muted_csv),
+        Route("/api/snapshot", api_snapshot),
+        Route("/api/muted", api_muted),
+        Route("/api/trend", api_trend),
+        Route("/api/info", api_info),
+        Route("/healthz", healthz),
+        Route("/metrics", metrics),
+        Route("/refresh", refresh, methods=["POST"]),
+    ]
+    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
+    return Guard(app, token)

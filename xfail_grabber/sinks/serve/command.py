@@ -1,0 +1,203 @@
+"""`grabber serve`: the click command wiring a snapshot source into the server."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ...cli import scan_options, settings_from, user_errors
+from ...model import Snapshot
+from .state import SnapshotProvider, TrendProvider
+
+log = logging.getLogger("xfail_grabber.serve")
+
+DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> float:
+    """ "90", "90s", "15m", "1h", "1d" -> seconds; 0 turns the periodic refresh off."""
+    match = DURATION.match(text.lower())
+    if not match:
+        raise click.BadParameter(f"{text!r} is not a duration like 30s, 15m, 1h or 1d")
+    return float(match.group(1)) * UNITS[match.group(2)]
+
+
+def _db_function(name: str) -> Any:
+    try:
+        module = importlib.import_module("xfail_grabber.sinks.db")
+        return getattr(module, name)
+    except (ImportError, AttributeError):
+        raise click.ClickException(
+            f"--db needs the database sink (xfail_grabber.sinks.db.{name}), not installed here"
+        ) from None
+
+
+def db_providers(
+    url: str, repo: str | None, branch: str | None, read_snapshot: bool
+) -> tuple[SnapshotProvider | None, TrendProvider]:
+    latest = _db_function("latest_snapshot")
+    trend = _db_function("trend")
+
+    def stored() -> Snapshot | None:
+        result: Snapshot | None = latest(url, repo=repo, branch=branch)
+        return result
+
+    def days(snapshot: Snapshot) -> Sequence[Mapping[str, Any]]:
+        result: Sequence[Mapping[str, Any]] = trend(url, repo=snapshot.repo, branch=snapshot.branch)
+        return result
+
+    return (stored if read_snapshot else None), days
+
+
+@click.command()
+@click.argument("repository", required=False)
+@click.argument("branch", required=False)
+@scan_options
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (0.0.0.0 for every interface).",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8080,
+    show_default=True,
+    help="Port to listen on (0: any free port, printed on stderr).",
+)
+@click.option(
+    "--refresh",
+    "refresh_text",
+    default="1h",
+    show_default=True,
+    metavar="DURATION",
+    help="Scan again this often (30s, 15m, 1h, 1d; 0: only on POST /refresh).",
+)
+@click.option(
+    "--db",
+    "db_url",
+    envvar="GRABBER_DATABASE_URL",
+    metavar="URL",
+    help="Read the trend (and with --from-db the snapshot) from this database "
+    "[env GRABBER_DATABASE_URL].",
+)
+@click.option(
+    "--from-db",
+    is_flag=True,
+    help="Serve the latest stored snapshot of REPOSITORY/BRANCH instead of scanning.",
+)
+@click.option(
+    "--auth-token",
+    envvar="GRABBER_AUTH_TOKEN",
+    metavar="TOKEN",
+    help="Require this token on every route (bearer, or basic-auth password). "
+    "Prefer the env GRABBER_AUTH_TOKEN: argv is visible to other users.",
+)
+@click.option(
+    "--ticket-url",
+    metavar="TEMPLATE",
+    help="Link tickets on the page, e.g. https://jira.example.com/browse/{ticket}.",
+)
+@click.option("--access-log", is_flag=True, help="Log every request on stderr.")
+@user_errors
+def serve(
+    repository: str | None,
+    branch: str | None,
+    ref: str | None,
+    markers: tuple[str, ...],
+    only: tuple[str, ...],
+    config_file: Path | None,
+    workers: int | None,
+    cache_dir: Path | None,
+    host: str,
+    port: int,
+    refresh_text: str,
+    db_url: str | None,
+    from_db: bool,
+    auth_token: str | None,
+    ticket_url: str | None,
+    access_log: bool,
+) -> None:
+    """Serve the muted tests of REPOSITORY at BRANCH over HTTP.
+
+    Routes: / (dashboard), /redash (Redash and Grafana Infinity), /api/snapshot, /api/muted,
+    /api/trend, /muted.csv, /healthz, /metrics, POST /refresh. The first scan runs in the
+    background; until it lands, data routes answer 503.
+
+    \b
+    Examples:
+      grabber serve https://github.com/org/repo main --port 8080
+      GRABBER_AUTH_TOKEN=s3cret grabber serve . --host 0.0.0.0
+      grabber serve --db sqlite:///grabber.db          # the latest stored snapshot
+    """
+    from .app import create_app
+    from .runner import bind, serve_forever
+    from .state import DataState, Refresher
+
+    interval = parse_duration(refresh_text)
+    if ticket_url is not None and (
+        "{ticket}" not in ticket_url or not ticket_url.startswith(("http://", "https://"))
+    ):
+        raise click.BadParameter(
+            "expected an http(s) URL with {ticket} in it", param_hint="--ticket-url"
+        )
+    if repository is None and not db_url:
+        raise click.UsageError("give a REPOSITORY to scan, or --db URL to read stored snapshots")
+    if from_db and not db_url:
+        raise click.UsageError("--from-db needs --db URL (or GRABBER_DATABASE_URL)")
+    settings = settings_from(markers, only, config_file)
+
+    provider: SnapshotProvider | None = None
+    trend: TrendProvider | None = None
+    if db_url:
+        provider, trend = db_providers(
+            db_url, repository, branch, read_snapshot=from_db or repository is None
+        )
+    if provider is None:
+        assert repository is not None
+
+        def scan() -> Snapshot:
+            from ...core import take_snapshot
+
+            return take_snapshot(
+                repository, branch, settings, ref=ref, workers=workers, cache_dir=cache_dir
+            )
+
+        provider = scan
+
+    try:
+        sock = bind(host, port)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    state = DataState(provider, trend)
+    refresher = Refresher(state, interval)
+    app = create_app(
+        state, token=auth_token or None, on_refresh=refresher.wake, info={"ticket_url": ticket_url}
+    )
+    shown = f"[{host}]" if ":" in host else host
+    print(
+        f"grabber: serving on http://{shown}:{sock.getsockname()[1]}/", file=sys.stderr, flush=True
+    )
+    if access_log:
+        logging.getLogger("uvicorn.access").setLevel(logging.INFO)
+    refresher.start()
+    try:
+        serve_forever(app, sock, access_log=access_log)
+    finally:
+        refresher.stop(timeout=1.0)
+        sock.close()
+
+
+def serve_command() -> click.Command:
+    """The command, for `grabber.add_command` (a typed accessor: cli.py and this module import
+    each other)."""
+    return serve

@@ -1,0 +1,141 @@
+"""Running the app under uvicorn, with limits: header size, header-read deadline, keep-alive,
+concurrency. Used by `grabber serve` (main thread, signals handled) and by tests (a thread).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from typing import Any
+
+import uvicorn
+from starlette.types import ASGIApp
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+MAX_HEADER_BYTES = 16 * 1024  # request line plus headers
+HEADER_DEADLINE_SECONDS = 10.0  # a request's headers must be complete within this
+KEEP_ALIVE_SECONDS = 5
+MAX_CONCURRENCY = 1000  # connections plus requests in flight; beyond it, 503
+BACKLOG = 2048
+
+
+class DeadlineH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol plus a deadline for receiving a request's headers.
+
+    A client that opens a connection and trickles its headers (slowloris) costs only a
+    buffered socket and is cut off at the deadline; other clients are served meanwhile.
+    """
+
+    _deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_deadline()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_deadline()
+        super().connection_lost(exc)
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self.cycle is not None and not self.cycle.response_complete:
+            self._cancel_deadline()
+
+    def on_response_complete(self) -> None:
+        # Armed before the parent handles a pipelined request, which cancels it again.
+        self._arm_deadline()
+        super().on_response_complete()
+
+    def _arm_deadline(self) -> None:
+        self._cancel_deadline()
+        self._deadline = self.loop.call_later(HEADER_DEADLINE_SECONDS, self._deadline_passed)
+
+    def _cancel_deadline(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _deadline_passed(self) -> None:
+        self._deadline = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket (port 0: any free port); OSError if the address is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(BACKLOG)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def make_server(app: ASGIApp, *, access_log: bool = False, **overrides: Any) -> uvicorn.Server:
+    config = uvicorn.Config(
+        app,
+        http=DeadlineH11Protocol,
+        ws="none",
+        lifespan="off",
+        log_config=None,
+        access_log=access_log,
+        server_header=False,
+        proxy_headers=False,
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        timeout_graceful_shutdown=5,
+        limit_concurrency=MAX_CONCURRENCY,
+        backlog=BACKLOG,
+        **overrides,
+    )
+    return uvicorn.Server(config)
+
+
+def serve_forever(app: ASGIApp, sock: socket.socket, *, access_log: bool = False) -> None:
+    """Serve on `sock` until SIGINT or SIGTERM (call from the main thread)."""
+    make_server(app, access_log=access_log).run(sockets=[sock])
+
+
+class ServerThread:
+    """The app served from a background thread on 127.0.0.1 (tests, benchmarks)."""
+
+    def __init__(self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.sock = bind(host, port)
+        self.host = host
+        self.port: int = self.sock.getsockname()[1]
+        self.server = make_server(app)
+        self.thread = threading.Thread(target=self._run, name="grabber-serve", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def _run(self) -> None:
+        asyncio.run(self.server.serve(sockets=[self.sock]))
+
+    def start(self, timeout: float = 10.0) -> ServerThread:
+        self.thread.start()
+        for _ in range(int(timeout / 0.01)):
+            if self.server.started:
+                return self
+            if not self.thread.is_alive():
+                break
+            threading.Event().wait(0.01)
+        raise RuntimeError("the server did not start")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout)
+        self.sock.close()
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
