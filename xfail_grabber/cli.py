@@ -140,6 +140,11 @@ from .sinks.serve.command import serve_command  # noqa: E402
 
 grabber.add_command(serve_command())
 
+from .sinks.db.commands import db, push  # noqa: E402
+
+grabber.add_command(push)
+grabber.add_command(db)
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `grabber` with argv; return the exit code instead of exiting."""
