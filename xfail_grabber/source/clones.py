@@ -74,11 +74,15 @@ def parse_remote(repository: str, token: str | None = None) -> Remote:
     scheme = parts.scheme.lower()
     if scheme not in ("https", "http", "ssh", "git", "file"):
         raise SourceError(f"unsupported URL scheme: {scheme}")
+    try:
+        port = parts.port
+    except ValueError:
+        raise SourceError(f"not a valid URL: {_redact(repository)}") from None
     host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    if ":" in host.split("]")[0] and not host.startswith("["):
-        host = f"[{parts.hostname}]" + (f":{parts.port}" if parts.port else "")
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    if port:
+        host = f"{host}:{port}"
     user = parts.username
     password = parts.password
     if scheme in ("https", "http") and (user or password):
@@ -89,6 +93,14 @@ def parse_remote(repository: str, token: str | None = None) -> Remote:
     url = urlunsplit((parts.scheme, netloc_url, parts.path, parts.query, ""))
     label = urlunsplit((parts.scheme, host, parts.path, "", ""))
     return Remote(url=url, label=label, auth=auth_for(url, token))
+
+
+def _redact(url: str) -> str:
+    """A URL with any user information replaced, for error messages."""
+    head, sep, rest = url.partition("://")
+    if sep and "@" in rest.split("/", 1)[0]:
+        return f"{head}://***@{rest.split('@', 1)[1]}"
+    return url
 
 
 def clone_error(remote: Remote, error: GitFailed, action: str = "clone") -> SourceError:

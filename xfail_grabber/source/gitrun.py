@@ -98,6 +98,7 @@ def git_env(auth: Auth | None = None, extra: Mapping[str, str] | None = None) ->
             "SSH_ASKPASS": "",
             "LC_ALL": "C",  # messages we can recognise
             "GIT_OPTIONAL_LOCKS": "0",
+            "GIT_TRACE_REDACT": "1",  # GIT_TRACE_CURL must not print the Authorization header
         }
     )
     if "GIT_SSH_COMMAND" not in env and "GIT_SSH" not in env:
