@@ -1,0 +1,160 @@
+"""One file: bytes in, FileFacts out. Never raises for bad input; says what happened instead.
+
+Order of work, cheapest first:
+1. a text prefilter (the caller's): files that mention no marker name are never parsed;
+2. decoding (PEP 263 cookie or BOM, else UTF-8), NUL bytes and size limits;
+3. `ast.parse` as a guard: libcst's native parser can overflow the C stack (a segfault, not
+   an exception) on pathological nesting that CPython rejects cleanly, and ast costs a
+   tenth of libcst;
+4. libcst, but only on the top-level statements that can matter: imports, assignments that
+   mention a marker, and classes/functions whose text mentions a marker (plus the base and
+   derived classes of those). Everything else in the file is skipped unparsed.
+Files that fail 3 or 4 go through the regex fallback.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+import warnings
+
+import libcst as cst
+
+from ..config import Settings
+from .cst import Snippet, Walker
+from .facts import FileFacts
+from .regex import scan_text as regex_scan
+
+ODD_LINE_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def keyword_pattern(names: tuple[str, ...] | list[str]) -> re.Pattern[str]:
+    """Words whose presence means a statement (or file) may hold a mute."""
+    words = sorted(set(names) | {"skip", "xfail", "flaky", "expectedFailure", "SkipTest",
+                                 "pytestmark"})
+    return re.compile("|".join(re.escape(w) for w in words))
+
+
+def keyword_bytes_pattern(names: tuple[str, ...] | list[str]) -> re.Pattern[bytes]:
+    return re.compile(keyword_pattern(names).pattern.encode())
+
+
+def decode(data: bytes) -> str:
+    """Source bytes to text the way Python reads them (PEP 263 cookie, BOM, UTF-8)."""
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    text = data.decode(encoding)
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def scan_bytes(path: str, data: bytes, settings: Settings, is_test: bool,
+               extra_names: tuple[str, ...] = ()) -> FileFacts:
+    if b"\x00" in data:
+        return FileFacts(path=path, error="contains NUL bytes; not a Python source file")
+    try:
+        text = decode(data)
+    except (SyntaxError, LookupError) as exc:
+        return FileFacts(path=path, error=f"unknown source encoding: {exc}")
+    except UnicodeDecodeError as exc:
+        # Python would refuse to import it; we still look for marks, with what we can read.
+        text = data.decode("utf-8", errors="replace")
+        return _fallback(path, text, settings, is_test, f"undecodable bytes ({exc.reason})")
+    return scan_text(path, text, settings, is_test, extra_names)
+
+
+def scan_text(path: str, text: str, settings: Settings, is_test: bool,
+              extra_names: tuple[str, ...] = ()) -> FileFacts:
+    if len(text) > settings.max_parse_bytes:
+        return _fallback(path, text, settings, is_test, "too large to parse")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarning for odd escapes is not our business
+            tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError) as exc:
+        return _fallback(path, text, settings, is_test, f"not valid Python 3: {exc}")
+    walker = Walker(path, settings, is_test)
+    try:
+        for first_line, source in select(text, tree, settings, extra_names):
+            walker.walk_module(Snippet(cst.parse_module(source), first_line))
+        return walker.facts()
+    except (cst.ParserSyntaxError, RecursionError, MemoryError) as exc:
+        return _fallback(path, text, settings, is_test, f"libcst cannot parse it: {exc}")
+
+
+def _fallback(path: str, text: str, settings: Settings, is_test: bool, why: str) -> FileFacts:
+    records = regex_scan(text, path, settings) if is_test else ()
+    return FileFacts(path=path, records=records, parser="regex", note=why.splitlines()[0][:200])
+
+
+def _span(node: ast.stmt) -> tuple[int, int]:
+    start = node.lineno
+    for decorator in getattr(node, "decorator_list", ()):
+        start = min(start, decorator.lineno)
+    return start, node.end_lineno or node.lineno
+
+
+def select(text: str, tree: ast.Module, settings: Settings,
+           extra_names: tuple[str, ...]) -> list[tuple[int, str]]:
+    """The (first line, source) snippets of the top-level statements that can matter."""
+    if ODD_LINE_BREAKS.search(text):
+        return [(1, text)]  # str.splitlines would disagree with Python's line numbers
+    lines = text.splitlines(keepends=True)
+    pattern = keyword_pattern([*settings.mark_names, *extra_names])
+    if any(_marks_whole_module(node, pattern) for node in tree.body):
+        return [(1, text)]  # pytestmark or a module-level skip reaches every test
+    spans = [_span(node) for node in tree.body]
+    segments = ["".join(lines[start - 1:end]) for start, end in spans]
+    wanted = [False] * len(spans)
+    local_names: set[str] = set()
+    classes: dict[str, int] = {}
+    for index, node in enumerate(tree.body):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            wanted[index] = True
+        elif isinstance(node, ast.ClassDef):
+            classes[node.name] = index
+    # Assignments that make mark aliases, then anything that mentions them (twice, so an
+    # alias of an alias is found too).
+    for _ in range(2):
+        if local_names:
+            pattern = keyword_pattern([*settings.mark_names, *extra_names, *local_names])
+        for index, node in enumerate(tree.body):
+            if not wanted[index] and pattern.search(segments[index]):
+                wanted[index] = True
+                if isinstance(node, ast.Assign | ast.AnnAssign):
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    local_names.update(t.id for t in targets if isinstance(t, ast.Name))
+    # Classes inherit marks and tests: take the bases and subclasses of taken classes.
+    changed = True
+    while changed:
+        changed = False
+        for index, node in enumerate(tree.body):
+            if not isinstance(node, ast.ClassDef):
+                continue
+            bases = [b.id for b in node.bases if isinstance(b, ast.Name) and b.id in classes]
+            related = [classes[b] for b in bases]
+            if wanted[index]:
+                for other in related:
+                    if not wanted[other]:
+                        wanted[other] = changed = True
+            elif any(wanted[other] for other in related):
+                wanted[index] = changed = True
+    merged: list[list[int]] = []
+    for (start, end), take in zip(spans, wanted, strict=True):
+        if not take:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(start, "".join(lines[start - 1:end])) for start, end in merged]
+
+
+def _marks_whole_module(node: ast.stmt, pattern: re.Pattern[str]) -> bool:
+    if isinstance(node, ast.Assign):
+        return any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in node.targets)
+    if isinstance(node, ast.Expr):
+        return isinstance(node.value, ast.Call) and bool(pattern.search(ast.dump(node.value.func)))
+    if isinstance(node, ast.If | ast.Try):
+        return any(_marks_whole_module(child, pattern) for child in node.body)
+    return False

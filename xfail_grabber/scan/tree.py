@@ -1,0 +1,280 @@
+"""Scan a whole checkout: list, prefilter, parse in parallel (cached by blob id), link.
+
+Pass 1 parses every file that mentions a marker word. Pass 2 parses the files that mention a
+name pass 1 found exported as a mark alias (`requires_network`), and repeats while new names
+appear. Then imported aliases are resolved across files (link.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import multiprocessing
+import os
+import re
+import sys
+import threading
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Protocol
+
+from ..config import Settings
+from ..model import MutedTest, ScanError
+from ..source import Checkout, SourceFile
+from .facts import FileFacts
+
+log = logging.getLogger("xfail_grabber.scan")
+
+SCANNER_VERSION = "1"
+PARALLEL_MIN_FILES = 16
+NEGATIVE = b"-"  # cache value: the file mentions no marker word
+
+
+class ScanCache(Protocol):
+    def get_many(self, keys: list[str]) -> dict[str, bytes]: ...
+
+    def put_many(self, items: dict[str, bytes]) -> None: ...
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    records: tuple[MutedTest, ...]
+    errors: tuple[ScanError, ...]
+    files_scanned: int
+
+
+def git_blob_id(data: bytes) -> str:
+    return hashlib.sha1(b"blob %d\x00" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def _words_pattern(words: Iterable[str]) -> re.Pattern[bytes]:
+    return re.compile(
+        rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in sorted(words)) + rb")\b"
+    )
+
+
+# -- worker side ----------------------------------------------------------------------------
+
+_worker_settings: Settings | None = None
+
+
+def _init_worker(settings: Settings) -> None:
+    global _worker_settings
+    _worker_settings = settings
+
+
+def _parse_one(job: tuple[str, bytes, bool, tuple[str, ...]]) -> FileFacts:
+    from .file import scan_bytes
+
+    path, data, is_test, extra = job
+    assert _worker_settings is not None
+    try:
+        return scan_bytes(path, data, _worker_settings, is_test, extra)
+    except Exception as exc:  # a scanner bug must not lose the whole scan  # noqa: BLE001
+        log.debug("scanner failed on %s", path, exc_info=True)
+        return FileFacts(path=path, error=f"internal scanner error: {type(exc).__name__}: {exc}")
+
+
+class Parser:
+    """Runs `scan_bytes` on jobs, in worker processes when there are enough of them."""
+
+    def __init__(self, settings: Settings, workers: int | None) -> None:
+        self.settings = settings
+        self.workers = workers or os.cpu_count() or 1
+        self.pool: ProcessPoolExecutor | None = None
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self.pool is None:
+            # fork is fast, but unsafe from a process that runs threads (the server does).
+            method = "fork" if threading.active_count() == 1 else "forkserver"
+            self.pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context(method),
+                initializer=_init_worker,
+                initargs=(self.settings,),
+            )
+        return self.pool
+
+    def run(self, jobs: list[tuple[str, bytes, bool, tuple[str, ...]]]) -> Iterator[FileFacts]:
+        if self.workers <= 1 or len(jobs) < PARALLEL_MIN_FILES:
+            _init_worker(self.settings)
+            for job in jobs:
+                yield _parse_one(job)
+            return
+        pool = self._pool()
+        # Largest first, so one big file does not finish last on its own.
+        order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][1]))
+        futures: list[tuple[int, Future[FileFacts]]] = [
+            (i, pool.submit(_parse_one, jobs[i])) for i in order
+        ]
+        for index, future in futures:
+            try:
+                yield future.result()
+            except BrokenProcessPool:
+                # A parser crashed hard (native stack overflow); read that file by regex.
+                from .file import _fallback, decode
+
+                path, data, is_test, _ = jobs[index]
+                try:
+                    text = decode(data)
+                except (SyntaxError, LookupError, UnicodeDecodeError):
+                    text = data.decode("utf-8", errors="replace")
+                self.pool = None
+                yield _fallback(path, text, self.settings, is_test, "parser crashed")
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
+
+
+def _progress(total: int, enabled: bool) -> Iterator[None]:
+    if not enabled or total == 0:
+        while True:
+            yield
+    done = 0
+    step = max(1, total // 100)
+    while True:
+        yield
+        done += 1
+        if done % step == 0 or done == total:
+            sys.stderr.write(f"\rscanning: {done}/{total} files ({100 * done // total}%)")
+            if done == total:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def scan_checkout(
+    checkout: Checkout,
+    settings: Settings,
+    *,
+    workers: int | None = None,
+    progress: bool = False,
+    cache: ScanCache | None = None,
+) -> ScanResult:
+    from .file import keyword_bytes_pattern
+    from .link import Linker
+
+    discovery = settings.discovery
+    files = [
+        f for f in checkout.files()
+        if not any(discovery.skips_dir(part) for part in f.path.split("/")[:-1])
+    ]
+    errors = [ScanError(f.path, f.error) for f in files if f.error]
+    files = [f for f in files if not f.error]
+    is_test = {f.path: discovery.is_test_file(f.path) for f in files}
+    prefilter = keyword_bytes_pattern(settings.mark_names)
+    fingerprint = settings.fingerprint() + SCANNER_VERSION
+
+    def key(item: SourceFile, blob: str, *extra: str) -> str:
+        return hashlib.sha256(
+            "\0".join([fingerprint, item.path, blob, str(is_test[item.path]), *extra]).encode()
+        ).hexdigest()
+
+    facts: dict[str, FileFacts] = {}
+    negatives: dict[str, tuple[SourceFile, str]] = {}  # path -> (file, blob id)
+    blobs: dict[str, str] = {}
+    cached: dict[str, bytes] = {}
+    known = [f for f in files if f.blob_id]
+    if cache is not None and known:
+        wanted = {key(f, f.blob_id or ""): f for f in known}
+        for cache_key, value in cache.get_many(list(wanted)).items():
+            item = wanted[cache_key]
+            cached[item.path] = value
+    to_store: dict[str, bytes] = {}
+    jobs: list[tuple[str, bytes, bool, tuple[str, ...]]] = []
+    job_keys: dict[str, str] = {}
+    tick = _progress(len(files), progress)
+    next(tick)
+    for item in files:
+        value = cached.get(item.path)
+        if value is None:
+            continue
+        blobs[item.path] = item.blob_id or ""
+        if value == NEGATIVE:
+            negatives[item.path] = (item, item.blob_id or "")
+        else:
+            try:
+                facts[item.path] = FileFacts.loads(value)
+            except Exception:  # a stale or broken entry: scan again  # noqa: BLE001
+                cached.pop(item.path)
+                continue
+        next(tick)
+    unread = [f for f in files if f.path not in cached]
+    for item, data in checkout.read(unread):
+        next(tick)
+        if isinstance(data, str):
+            errors.append(ScanError(item.path, data))
+            continue
+        blob = item.blob_id or git_blob_id(data)
+        blobs[item.path] = blob
+        if prefilter.search(data):
+            jobs.append((item.path, data, is_test[item.path], ()))
+            job_keys[item.path] = key(item, blob)
+        else:
+            negatives[item.path] = (item, blob)
+            to_store[key(item, blob)] = NEGATIVE
+    parser = Parser(settings, workers)
+    try:
+        for result in parser.run(jobs):
+            facts[result.path] = result
+            if result.error is None:
+                to_store[job_keys[result.path]] = result.dumps()
+        # Pass 2: files that only mention names exported as marks by other files.
+        names = _exported(facts.values())
+        seen: set[str] = set()
+        while names - seen:
+            seen |= names
+            pattern = _words_pattern(names)
+            extra = tuple(sorted(names))
+            more: list[tuple[str, bytes, bool, tuple[str, ...]]] = []
+            names_id = hashlib.sha256("\0".join(extra).encode()).hexdigest()
+            miss_keys = {key(item, blob, names_id): item for item, blob in negatives.values()}
+            known_misses = cache.get_many(list(miss_keys)) if cache is not None else {}
+            hits = [item for k, item in miss_keys.items() if k not in known_misses]
+            for item, data in checkout.read(hits):
+                if isinstance(data, bytes) and pattern.search(data):
+                    more.append((item.path, data, is_test[item.path], extra))
+                else:
+                    to_store[key(item, blobs[item.path], names_id)] = NEGATIVE
+            for result in parser.run(more):
+                facts[result.path] = result
+                negatives.pop(result.path, None)
+            names = _exported(facts.values())
+    finally:
+        parser.close()
+    if cache is not None and to_store:
+        cache.put_many(to_store)
+    linker = Linker(facts, settings)
+    records: list[MutedTest] = []
+    for path, item_facts in facts.items():
+        if item_facts.error is not None:
+            errors.append(ScanError(path, item_facts.error))
+            continue
+        if item_facts.note:
+            log.info("%s: %s; read with the regex fallback", path, item_facts.note)
+        records.extend(item_facts.records)
+        if item_facts.pending:
+            records.extend(linker.records(item_facts.pending, path))
+    records.sort(key=MutedTest.sort_key)
+    errors.sort()
+    return ScanResult(tuple(records), tuple(errors), len(files))
+
+
+def _exported(facts: Iterable[FileFacts]) -> set[str]:
+    """Alias names, plus names that re-export them under another name (to a fixpoint)."""
+    items = list(facts)
+    names: set[str] = set()
+    for item in items:
+        names.update(item.aliases)
+    changed = True
+    while changed:
+        changed = False
+        for item in items:
+            for local, ref in item.imports.items():
+                if ref.name in names and local not in names:
+                    names.add(local)
+                    changed = True
+    return names
