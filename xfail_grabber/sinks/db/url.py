@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from .errors import InvalidDatabaseUrl
 
@@ -110,13 +110,14 @@ def with_names(url: str, schema: str | None = None, table_prefix: str | None = N
     """The URL with `schema` / `table_prefix` query parameters set (None: left as is)."""
     if schema is None and table_prefix is None:
         return url
-    parts = urlsplit(url)
-    params = dict(parse_qsl(parts.query, keep_blank_values=True))
+    # Not urlunsplit: it would turn sqlite:////abs into sqlite://abs.
+    base, _, query = url.partition("?")
+    params = dict(parse_qsl(query, keep_blank_values=True))
     if schema is not None:
         params["schema"] = schema
     if table_prefix is not None:
         params["table_prefix"] = table_prefix
-    return urlunsplit(parts._replace(query=urlencode(params)))
+    return base + "?" + urlencode(params)
 
 
 def legacy_env_url(scheme: str = "redshift") -> str | None:
