@@ -145,6 +145,10 @@ from .sinks.db.commands import db, push  # noqa: E402
 grabber.add_command(push)
 grabber.add_command(db)
 
+from .history import history_command  # noqa: E402
+
+grabber.add_command(history_command())
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `grabber` with argv; return the exit code instead of exiting."""

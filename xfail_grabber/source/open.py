@@ -14,12 +14,13 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import Checkout, SourceError
 from .clones import Remote, cached_clone, fetch_ref, is_url, parse_remote
 from .git import GitCheckout, Revision, commit_time, head_branch, resolve, rev_parse
-from .gitrun import GitFailed, run_git
+from .gitrun import Auth, GitFailed, run_git
 from .local import DirectoryCheckout
 
 log = logging.getLogger("xfail_grabber.git")
@@ -75,7 +76,8 @@ def open_source(
         if value is not None and (not value or value.startswith("-") or "\n" in value):
             raise SourceError(f"not a valid {what} name: {value!r}")
     if is_url(repository):
-        yield _remote_checkout(parse_remote(repository), branch, ref, cache_dir)
+        repo = open_git(repository, cache_dir=cache_dir)
+        yield repo.checkout(repo.resolve(branch, ref))
         return
     path = Path(repository)
     if not path.exists():
@@ -88,34 +90,67 @@ def open_source(
             raise SourceError(f"not a git repository: {repository}")
         yield DirectoryCheckout(path, label=repository)
         return
-    kind, where = found
-    if kind == "worktree" and branch is None and ref is None:
-        yield worktree_checkout(where, repository)
+    if found[0] == "worktree" and branch is None and ref is None:
+        yield worktree_checkout(found[1], repository)
         return
-    git_dir = (
-        where
-        if kind == "gitdir"
-        else Path(run_git(["rev-parse", "--absolute-git-dir"], cwd=where).stdout.decode().strip())
-    )
-    yield GitCheckout(git_dir, label=repository, revision=resolve(git_dir, branch, ref))
+    repo = open_git(repository, cache_dir=cache_dir)
+    yield repo.checkout(repo.resolve(branch, ref))
 
 
-def _remote_checkout(
-    remote: Remote, branch: str | None, ref: str | None, cache_dir: Path | None
-) -> GitCheckout:
-    git_dir = cached_clone(remote, cache_dir)
-    try:
-        revision = resolve(git_dir, branch, ref)
-    except SourceError:
-        if ref is None:
-            raise
-        # A commit or ref the branches do not hold (refs/pull/1/head, an unmerged sha).
-        commit = fetch_ref(remote, git_dir, ref)
+@dataclass(frozen=True)
+class GitRepository:
+    """A git repository to read many commits from (history, diff)."""
+
+    git_dir: Path
+    label: str
+    remote: Remote | None = None
+
+    @property
+    def auth(self) -> Auth | None:
+        return self.remote.auth if self.remote else None
+
+    def commit_of(self, rev: str) -> str:
+        """The commit a branch, tag or commit-ish names (fetched when a URL's branches lack it)."""
+        if not rev or rev.startswith("-") or "\n" in rev:
+            raise SourceError(f"not a valid ref name: {rev!r}")
+        commit = rev_parse(self.git_dir, rev)
+        if commit is None and self.remote is not None:
+            commit = fetch_ref(self.remote, self.git_dir, rev)
         if commit is None:
-            raise SourceError(f"unknown ref: {ref}") from None
+            raise SourceError(f"unknown ref: {rev}")
+        return commit
+
+    def resolve(self, branch: str | None, ref: str | None = None) -> Revision:
         try:
-            when = commit_time(git_dir, commit)
+            return resolve(self.git_dir, branch, ref)
+        except SourceError:
+            if ref is None or self.remote is None:
+                raise
+        # A commit or ref the branches do not hold (refs/pull/1/head, an unmerged sha).
+        commit = self.commit_of(ref)
+        try:
+            when = commit_time(self.git_dir, commit)
         except GitFailed as exc:
             raise SourceError(f"cannot read commit {commit}: {exc}") from None
-        revision = Revision(branch=branch, commit=commit, committed_at=when)
-    return GitCheckout(git_dir, label=remote.label, revision=revision, auth=remote.auth)
+        return Revision(branch=branch, commit=commit, committed_at=when)
+
+    def checkout(self, revision: Revision) -> GitCheckout:
+        return GitCheckout(self.git_dir, label=self.label, revision=revision, auth=self.auth)
+
+
+def open_git(repository: str, *, cache_dir: Path | None = None) -> GitRepository:
+    """The git repository behind a URL (cloned or fetched into the cache) or a local path."""
+    if is_url(repository):
+        remote = parse_remote(repository)
+        return GitRepository(cached_clone(remote, cache_dir), remote.label, remote)
+    path = Path(repository)
+    if not path.exists():
+        raise SourceError(f"no such file or directory: {repository}")
+    found = probe(path) if path.is_dir() else None
+    if found is None:
+        raise SourceError(f"not a git repository: {repository}")
+    kind, where = found
+    if kind == "gitdir":
+        return GitRepository(where, repository)
+    out = run_git(["rev-parse", "--absolute-git-dir"], cwd=where).stdout
+    return GitRepository(Path(out.decode("utf-8", "surrogateescape").strip()), repository)

@@ -1,0 +1,286 @@
+"""`grabber history`: snapshots of a branch at past points in time.
+
+For each point (since, since + step, ... up to until) the last first-parent commit of the
+branch at or before it is scanned; a commit that stands for several points is scanned once.
+A snapshot's `scanned_at` is the point it stands for, so stored history charts like daily runs.
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .config import Settings
+from .model import Snapshot, utc_now
+from .source import SourceError
+from .source.git import Revision
+from .source.gitrun import run_git
+from .source.open import GitRepository, open_git
+
+log = logging.getLogger("xfail_grabber")
+
+_EVERY = re.compile(r"^(?:(day|week|month)|(\d+)([dw]))$")
+
+
+class HistoryError(SourceError):
+    """Bad history parameters, or history the repository does not hold."""
+
+
+def parse_moment(text: str) -> datetime:
+    """An ISO date (midnight UTC) or date-time (UTC unless it says otherwise)."""
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise HistoryError(f"not a date: {text!r} (use YYYY-MM-DD or an ISO date-time)") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _add_months(moment: datetime, months: int) -> datetime:
+    month0 = moment.month - 1 + months
+    year, month = moment.year + month0 // 12, month0 % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def points(since: datetime, until: datetime, every: str) -> list[datetime]:
+    """since, since + step, ... while <= until (`every`: day, week, month, Nd, Nw)."""
+    match = _EVERY.match(every.strip().lower())
+    if match is None:
+        raise HistoryError(f"not an interval: {every!r} (use day, week, month, Nd or Nw)")
+    if since > until:
+        raise HistoryError("--since is after --until")
+    named, count, unit = match.groups()
+    if named == "month":
+        result, n = [], 0
+        while (moment := _add_months(since, n)) <= until:
+            result.append(moment)
+            n += 1
+        return result
+    if named:
+        step = timedelta(days=1 if named == "day" else 7)
+    else:
+        if int(count) == 0:
+            raise HistoryError(f"not an interval: {every!r}")
+        step = timedelta(days=int(count) * (7 if unit == "w" else 1))
+    result = []
+    moment = since
+    while moment <= until:
+        result.append(moment)
+        moment += step
+    if len(result) > 100_000:
+        raise HistoryError("too many points; use a longer interval")
+    return result
+
+
+@dataclass(frozen=True)
+class Point:
+    at: datetime
+    commit: str
+    committed_at: datetime
+
+
+def first_parent_log(repo: GitRepository, tip: str) -> list[tuple[str, datetime]]:
+    """(commit, committer time) along the first-parent chain from `tip`, newest first."""
+    out = run_git(
+        ["log", "--first-parent", "--format=%H %ct", tip, "--"], git_dir=repo.git_dir
+    ).stdout.decode("ascii", "replace")
+    return [
+        (sha, datetime.fromtimestamp(int(stamp), UTC))
+        for sha, stamp in (line.split() for line in out.splitlines() if line.strip())
+    ]
+
+
+def commits_at(repo: GitRepository, tip: str, moments: list[datetime]) -> list[Point]:
+    """The last first-parent commit at or before each moment (moments before the first
+    commit have none and are left out). A shallow clone that cannot reach back is an error."""
+    chain = first_parent_log(repo, tip)
+    if not chain:
+        return []
+    shallow = (repo.git_dir / "shallow").is_file()
+    result = []
+    for moment in moments:
+        found = next(((sha, when) for sha, when in chain if when <= moment), None)
+        if found is None:
+            if shallow:
+                raise HistoryError(
+                    f"history before {chain[-1][1].date().isoformat()} is not available: "
+                    f"{repo.label} is a shallow clone (fetch it with --unshallow)"
+                )
+            continue
+        result.append(Point(moment, found[0], found[1]))
+    return result
+
+
+def scan_history(
+    repo: GitRepository,
+    branch: str | None,
+    moments: list[datetime],
+    settings: Settings,
+    *,
+    workers: int | None = None,
+    cache_dir: Path | None = None,
+    skip: set[tuple[str, str]] | None = None,
+) -> Iterator[tuple[Point, Snapshot]]:
+    """Scan the branch at each moment; `skip` holds (commit, ISO day) pairs already stored."""
+    from .core import snapshot_of
+    from .source.cache import open_scan_cache
+
+    head = repo.resolve(branch)
+    if head.commit is None:
+        return
+    scanned: dict[str, Snapshot] = {}
+    with open_scan_cache(cache_dir) as cache:
+        for point in commits_at(repo, head.commit, moments):
+            if skip and (point.commit, point.at.date().isoformat()) in skip:
+                log.info("%s: %s already stored", point.at.date(), point.commit[:12])
+                continue
+            snapshot = scanned.get(point.commit)
+            if snapshot is None:
+                revision = Revision(head.branch, point.commit, point.committed_at)
+                snapshot = snapshot_of(
+                    repo.checkout(revision), settings, workers=workers, cache=cache
+                )
+                scanned[point.commit] = snapshot
+            yield point, replace(snapshot, scanned_at=point.at)
+
+
+def history_command() -> click.Command:
+    """The `grabber history` click command (built here so cli.py can import it last)."""
+    from .cli import scan_options, settings_from, user_errors
+
+    @click.command("history")
+    @click.argument("repository")
+    @click.argument("branch", required=False)
+    @click.option(
+        "--since",
+        "since_text",
+        required=True,
+        metavar="DATE",
+        help="First point (YYYY-MM-DD, midnight UTC, or an ISO date-time).",
+    )
+    @click.option(
+        "--until", "until_text", metavar="DATE", help="Last point at most (default: now)."
+    )
+    @click.option(
+        "--every",
+        default="week",
+        show_default=True,
+        metavar="day|week|month|Nd|Nw",
+        help="Interval between points.",
+    )
+    @scan_options
+    @click.option(
+        "--db",
+        "db_url",
+        metavar="URL",
+        envvar="GRABBER_DATABASE_URL",
+        help="Store the snapshots in this database (skipping stored points) "
+        "instead of printing JSONL.",
+    )
+    @user_errors
+    def command(
+        repository: str,
+        branch: str | None,
+        since_text: str,
+        until_text: str | None,
+        every: str,
+        ref: str | None,
+        markers: tuple[str, ...],
+        only: tuple[str, ...],
+        config_file: Path | None,
+        workers: int | None,
+        cache_dir: Path | None,
+        db_url: str | None,
+    ) -> None:
+        """Snapshots of BRANCH (default: the repository's HEAD) at past points in time.
+
+        For each point the last first-parent commit at or before it is scanned (a commit is
+        scanned once however many points it stands for). Prints one JSON snapshot per line, or
+        stores them with --db; points already stored are skipped.
+
+        \b
+        Examples:
+          grabber history . main --since 2024-01-01 --every week > history.jsonl
+          grabber history https://github.com/org/repo --since 2023-01-01 --every month --db sqlite:///m.db
+        """
+        from .sinks.formats import to_json_text
+
+        if ref is not None:
+            raise click.UsageError("history follows a branch; --ref is not supported here")
+        settings = settings_from(markers, only, config_file)
+        since = parse_moment(since_text)
+        until = parse_moment(until_text) if until_text else utc_now()
+        moments = points(since, until, every)
+        repo = open_git(repository, cache_dir=cache_dir)
+        label_branch = repo.resolve(branch).branch
+        store: Any = None
+        skip: set[tuple[str, str]] = set()
+        if db_url:
+            store, skip = _database(db_url, repo.label, label_branch)
+        tty = sys.stderr.isatty()
+        done = 0
+        try:
+            for done, (point, snapshot) in enumerate(
+                scan_history(
+                    repo, branch, moments, settings, workers=workers, cache_dir=cache_dir, skip=skip
+                ),
+                start=1,
+            ):
+                if tty:
+                    sys.stderr.write(
+                        f"\rhistory: {done}/{len(moments)} points "
+                        f"({point.at.date()} {point.commit[:10]})"
+                    )
+                    sys.stderr.flush()
+                if store is not None:
+                    store(db_url, snapshot)
+                else:
+                    sys.stdout.write(to_json_text(snapshot.to_dict(), indent=None))
+                    sys.stdout.flush()
+        except Exception as exc:
+            error = _database_error(exc)
+            if error is None:
+                raise
+            raise click.ClickException(error) from None
+        finally:
+            if tty:
+                sys.stderr.write("\n")
+        if store is not None:
+            log.warning("stored %d snapshots", done)
+
+    return command
+
+
+def _database(url: str, repo: str, branch: str | None) -> tuple[Any, set[tuple[str, str]]]:
+    try:
+        from .sinks.db import store_snapshot, stored_keys
+    except ImportError as exc:
+        raise click.ClickException(f"--db needs the database support: {exc}") from None
+    try:
+        keys = stored_keys(url, repo, branch or "")
+    except Exception as exc:
+        error = _database_error(exc)
+        if error is None:
+            raise
+        raise click.ClickException(error) from None
+    return store_snapshot, keys
+
+
+def _database_error(exc: Exception) -> str | None:
+    try:
+        from .sinks.db import DatabaseError
+    except ImportError:
+        return None
+    return str(exc) if isinstance(exc, DatabaseError) else None
