@@ -149,6 +149,10 @@ from .history import history_command  # noqa: E402
 
 grabber.add_command(history_command())
 
+from .diff import diff_command  # noqa: E402
+
+grabber.add_command(diff_command())
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `grabber` with argv; return the exit code instead of exiting."""

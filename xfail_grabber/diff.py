@@ -1,0 +1,272 @@
+"""`grabber diff`: mutes added, removed and changed between two refs.
+
+Tests are matched by nodeid; a file git sees as renamed (`git diff -M`) keeps its tests'
+identity, so moving `tests/a.py` to `tests/b.py` is not "all removed, all added". Within one
+test, marks that are equal on the compared fields are unchanged; the rest are paired in
+line order as "changed", and what is left over is added or removed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .config import Settings
+from .model import MutedTest, Snapshot
+from .source.git import Revision, commit_time
+from .source.gitrun import run_git
+from .source.open import GitRepository, open_git
+
+COMPARED = ("kind", "ticket", "reason", "since", "strict")
+
+
+@dataclass(frozen=True)
+class Change:
+    before: MutedTest
+    after: MutedTest
+
+    @property
+    def fields(self) -> list[str]:
+        return [f for f in COMPARED if getattr(self.before, f) != getattr(self.after, f)]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "nodeid": self.after.nodeid,
+            "fields": self.fields,
+            "before": {f: getattr(self.before, f) for f in COMPARED}
+            | {"nodeid": self.before.nodeid, "line": self.before.line},
+            "after": {f: getattr(self.after, f) for f in COMPARED}
+            | {"nodeid": self.after.nodeid, "line": self.after.line},
+        }
+
+
+@dataclass(frozen=True)
+class MuteDiff:
+    base: Snapshot
+    head: Snapshot
+    added: tuple[MutedTest, ...]
+    removed: tuple[MutedTest, ...]
+    changed: tuple[Change, ...]
+    renamed: dict[str, str]
+
+    def to_dict(self) -> dict[str, Any]:
+        def side(snapshot: Snapshot, ref: str) -> dict[str, Any]:
+            return {"ref": ref, "commit": snapshot.commit, "total": len(snapshot.muted)}
+
+        return {
+            "repo": self.head.repo,
+            "base": side(self.base, self.base.branch or ""),
+            "head": side(self.head, self.head.branch or ""),
+            "counts": {
+                "added": len(self.added),
+                "removed": len(self.removed),
+                "changed": len(self.changed),
+            },
+            "added": [r.to_dict() for r in self.added],
+            "removed": [r.to_dict() for r in self.removed],
+            "changed": [c.to_dict() for c in self.changed],
+            "renamed": dict(sorted(self.renamed.items())),
+        }
+
+
+def renames(repo: GitRepository, base: str, head: str) -> dict[str, str]:
+    """old path -> new path for the files git detects as renamed between two commits."""
+    out = run_git(
+        ["diff", "-M", "--name-status", "-z", base, head, "--"], git_dir=repo.git_dir
+    ).stdout
+    fields = out.decode("utf-8", "surrogateescape").split("\0")
+    result: dict[str, str] = {}
+    index = 0
+    while index < len(fields) and fields[index]:
+        status = fields[index]
+        if status.startswith(("R", "C")):
+            if status.startswith("R"):
+                result[fields[index + 1]] = fields[index + 2]
+            index += 3
+        else:
+            index += 2
+    return result
+
+
+def _renamed_nodeid(record: MutedTest, moved: dict[str, str]) -> str:
+    new_path = moved.get(record.path)
+    if new_path is None:
+        return record.nodeid
+    return new_path + record.nodeid[len(record.path) :]
+
+
+def _same(a: MutedTest, b: MutedTest) -> bool:
+    return all(getattr(a, f) == getattr(b, f) for f in COMPARED)
+
+
+def compare(base: Snapshot, head: Snapshot, moved: dict[str, str] | None = None) -> MuteDiff:
+    """The mute differences from `base` to `head`; `moved` maps renamed paths."""
+    moved = moved or {}
+    before: dict[str, list[MutedTest]] = defaultdict(list)
+    after: dict[str, list[MutedTest]] = defaultdict(list)
+    for record in base.muted:
+        before[_renamed_nodeid(record, moved)].append(record)
+    for record in head.muted:
+        after[record.nodeid].append(record)
+    added: list[MutedTest] = []
+    removed: list[MutedTest] = []
+    changed: list[Change] = []
+    for nodeid in sorted(set(before) | set(after)):
+        old = sorted(before.get(nodeid, []), key=lambda r: r.mark_line)
+        new = sorted(after.get(nodeid, []), key=lambda r: r.mark_line)
+        for record in list(new):
+            match = next((o for o in old if _same(o, record)), None)
+            if match is not None:
+                old.remove(match)
+                new.remove(record)
+        # Prefer pairing marks of the same kind (a reason edited), then in line order.
+        for record in list(new):
+            match = next((o for o in old if o.kind == record.kind), None)
+            if match is not None:
+                old.remove(match)
+                new.remove(record)
+                changed.append(Change(match, record))
+        for old_record, new_record in zip(old, new, strict=False):
+            changed.append(Change(old_record, new_record))
+        pairs = min(len(old), len(new))
+        removed.extend(old[pairs:])
+        added.extend(new[pairs:])
+    used = {old: new for old, new in moved.items() if any(r.path == old for r in base.muted)}
+    return MuteDiff(base, head, tuple(added), tuple(removed), tuple(changed), used)
+
+
+def diff_refs(
+    repository: str,
+    base_ref: str,
+    head_ref: str,
+    settings: Settings,
+    *,
+    workers: int | None = None,
+    cache_dir: Path | None = None,
+) -> MuteDiff:
+    from .core import snapshot_of
+    from .source.cache import open_scan_cache
+
+    repo = open_git(repository, cache_dir=cache_dir)
+    snapshots = []
+    commits = []
+    with open_scan_cache(cache_dir) as cache:
+        for ref in (base_ref, head_ref):
+            commit = repo.commit_of(ref)
+            revision = Revision(ref, commit, commit_time(repo.git_dir, commit))
+            snapshots.append(
+                snapshot_of(repo.checkout(revision), settings, workers=workers, cache=cache)
+            )
+            commits.append(commit)
+    return compare(snapshots[0], snapshots[1], renames(repo, commits[0], commits[1]))
+
+
+def _md(value: Any) -> str:
+    text = "" if value is None else str(value)
+    for old, new in (
+        ("&", "&amp;"),
+        ("<", "&lt;"),
+        (">", "&gt;"),
+        ("|", "\\|"),
+        ("`", "\\`"),
+        ("\r", " "),
+        ("\n", " "),
+    ):
+        text = text.replace(old, new)
+    return text
+
+
+def render_markdown(result: MuteDiff) -> str:
+    data = result.to_dict()
+    base, head = data["base"], data["head"]
+    lines = [
+        f"### Muted tests: {_md(base['ref'])} → {_md(head['ref'])}",
+        "",
+        f"**{len(result.added)}** added, **{len(result.removed)}** removed, "
+        f"**{len(result.changed)}** changed ({base['total']} → {head['total']} muted).",
+    ]
+    if result.added:
+        lines += ["", "#### Added", "", "| test | kind | ticket | reason |", "|---|---|---|---|"]
+        lines += [
+            f"| `{_md(r.nodeid)}` | {_md(r.kind)} | {_md(r.ticket)} | {_md(r.reason)} |"
+            for r in result.added
+        ]
+    if result.removed:
+        lines += ["", "#### Removed", "", "| test | kind | ticket |", "|---|---|---|"]
+        lines += [
+            f"| `{_md(r.nodeid)}` | {_md(r.kind)} | {_md(r.ticket)} |" for r in result.removed
+        ]
+    if result.changed:
+        lines += ["", "#### Changed", "", "| test | field | before | after |", "|---|---|---|---|"]
+        for change in result.changed:
+            for name in change.fields or ["line"]:
+                lines.append(
+                    f"| `{_md(change.after.nodeid)}` | {name} | "
+                    f"{_md(getattr(change.before, name))} | {_md(getattr(change.after, name))} |"
+                )
+    return "\n".join(lines) + "\n"
+
+
+def diff_command() -> click.Command:
+    """The `grabber diff` click command (built here so cli.py can import it last)."""
+    from .cli import scan_options, settings_from, user_errors, write_output
+    from .sinks.formats import to_json_text
+
+    @click.command("diff")
+    @click.argument("repository")
+    @click.argument("base")
+    @click.argument("head")
+    @scan_options
+    @click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["json", "markdown"]),
+        default="json",
+        show_default=True,
+        help="Output format.",
+    )
+    @click.option(
+        "--fail-on-added", is_flag=True, help="Exit with code 3 when HEAD adds muted tests."
+    )
+    @click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Write to this file instead of stdout.",
+    )
+    @user_errors
+    def command(
+        repository: str,
+        base: str,
+        head: str,
+        ref: str | None,
+        markers: tuple[str, ...],
+        only: tuple[str, ...],
+        config_file: Path | None,
+        workers: int | None,
+        cache_dir: Path | None,
+        fmt: str,
+        fail_on_added: bool,
+        output: Path | None,
+    ) -> None:
+        """Mutes added, removed and changed between the commits BASE and HEAD.
+
+        \b
+        Examples:
+          grabber diff . origin/main HEAD --format markdown >> "$GITHUB_STEP_SUMMARY"
+          grabber diff . main feature --fail-on-added   # exit 3 when mutes were added
+        """
+        if ref is not None:
+            raise click.UsageError("diff takes BASE and HEAD; --ref is not used here")
+        settings = settings_from(markers, only, config_file)
+        result = diff_refs(repository, base, head, settings, workers=workers, cache_dir=cache_dir)
+        text = render_markdown(result) if fmt == "markdown" else to_json_text(result.to_dict())
+        write_output(text, output)
+        if fail_on_added and result.added:
+            click.get_current_context().exit(3)
+
+    return command
