@@ -170,3 +170,13 @@ class Snapshot:
             files_scanned=(data.get("counts") or {}).get("files_scanned", 0),
             tool_version=(data.get("tool") or {}).get("version", __version__),
         )
+
+
+def snapshot_schema() -> dict[str, Any]:
+    """The JSON Schema of `Snapshot.to_dict()` (ships in the package)."""
+    import json
+    from importlib import resources
+
+    text = resources.files("xfail_grabber").joinpath("schema/snapshot.schema.json").read_text()
+    schema: dict[str, Any] = json.loads(text)
+    return schema

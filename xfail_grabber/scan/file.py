@@ -124,6 +124,12 @@ def select(text: str, tree: ast.Module, settings: Settings,
                 if isinstance(node, ast.Assign | ast.AnnAssign):
                     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                     local_names.update(t.id for t in targets if isinstance(t, ast.Name))
+    # Decorators that name something imported from another module may be mark aliases.
+    imported = _imported_names(tree)
+    if imported:
+        for index, node in enumerate(tree.body):
+            if not wanted[index] and imported & _decorator_names(node):
+                wanted[index] = True
     # Classes inherit marks and tests: take the bases and subclasses of taken classes.
     changed = True
     while changed:
@@ -158,3 +164,30 @@ def _marks_whole_module(node: ast.stmt, pattern: re.Pattern[str]) -> bool:
     if isinstance(node, ast.If | ast.Try):
         return any(_marks_whole_module(child, pattern) for child in node.body)
     return False
+
+
+KNOWN_ROOTS = ("pytest", "_pytest", "unittest", "flaky")
+
+
+def _imported_names(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom):
+            if node.level == 0 and (node.module or "").split(".")[0] in KNOWN_ROOTS:
+                continue
+            names.update(a.asname or a.name for a in node.names)
+        elif isinstance(node, ast.Import):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names
+                         if a.name.split(".")[0] not in KNOWN_ROOTS)
+    return names
+
+
+def _decorator_names(node: ast.stmt) -> set[str]:
+    names: set[str] = set()
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        for decorator in node.decorator_list:
+            names.update(n.id for n in ast.walk(decorator) if isinstance(n, ast.Name))
+    if isinstance(node, ast.ClassDef):
+        for child in node.body:
+            names |= _decorator_names(child)
+    return names

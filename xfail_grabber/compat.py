@@ -1,0 +1,56 @@
+"""The original command form: `xfailflake_grabber.py <action> <repository> <branch> [port]`.
+
+Actions as the original tool had them: `dump`, `serve <port>`, `redshift`, `help`. Like the
+original, they report the `xfailflake` marker only; unlike it, stdout carries clean JSON and
+the database password never reaches a command line.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+USAGE = """\
+usage: xfailflake_grabber.py <action> <repository> <branch> [args]
+
+actions:
+  dump <repository> <branch>          print the xfailflake-marked tests as JSON
+  serve <repository> <branch> <port>  serve them over HTTP (Redash data source at /redash)
+  redshift <repository> <branch>      push a snapshot to the database named by POSTGRES_HOST,
+                                      POSTGRES_PORT, POSTGRES_DB, POSTGRES_USER, POSTGRES_PASSWORD
+  help                                show this message
+
+This is the original command form; `grabber --help` shows everything the tool can do.
+"""
+
+LEGACY_MARKER = ["--only", "xfailflake"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from .cli import main as grabber_main
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("help", "-h", "--help"):
+        sys.stdout.write(USAGE)
+        return 0
+    action, rest = args[0], args[1:]
+    if action == "dump" and len(rest) == 2:
+        return grabber_main(["dump", *rest, *LEGACY_MARKER])
+    if action == "serve" and len(rest) == 3:
+        repository, branch, port = rest
+        return grabber_main(["serve", repository, branch, "--port", port, *LEGACY_MARKER])
+    if action == "redshift" and len(rest) == 2:
+        from .sinks.db.url import legacy_env_url
+
+        url = legacy_env_url("redshift")
+        if url is None:
+            sys.stderr.write("xfailflake_grabber.py: error: set POSTGRES_HOST (and POSTGRES_PORT, "
+                             "POSTGRES_DB, POSTGRES_USER, POSTGRES_PASSWORD) for redshift\n")
+            return 1
+        # The URL holds the password: it travels in the environment, not in argv.
+        os.environ["GRABBER_DATABASE_URL"] = url
+        return grabber_main(["push", *rest, *LEGACY_MARKER])
+    sys.stderr.write(USAGE)
+    sys.stderr.write(f"xfailflake_grabber.py: error: bad arguments for {action!r}\n")
+    return 2
