@@ -58,9 +58,13 @@ class Db:
         self.url = url
         self.raw = raw
         self.dialect = dialect
-        self.names = Names(
-            url.schema or ("public" if url.kind != "sqlite" else None), url.table_prefix
-        )
+        schema = url.schema or ("public" if url.kind != "sqlite" else None)
+        prefix = url.table_prefix
+        if url.kind == "redshift":
+            # Redshift folds even quoted identifiers to lower case; so do we, so that the
+            # catalogue lookups find the tables we created.
+            schema, prefix = (schema or "").lower() or None, prefix.lower()
+        self.names = Names(schema, prefix)
 
     def sql(self, text: str) -> str:
         """Our statements are written with `?`; PostgreSQL drivers want `%s`."""
