@@ -13,6 +13,9 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_BODY_BYTES = 64 * 1024
+# uvicorn/h11 bounds headers that arrive in pieces; these bound the ones that arrive at once.
+MAX_HEADER_BYTES = 16 * 1024
+MAX_HEADER_COUNT = 100
 
 SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-content-type-options", b"nosniff"),
@@ -71,7 +74,15 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
+        raw_headers = scope["headers"]
+        size = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+        size += sum(len(name) + len(value) + 4 for name, value in raw_headers)
+        if size > MAX_HEADER_BYTES or len(raw_headers) > MAX_HEADER_COUNT:
+            await _send_json(send, 431, f"request headers larger than {MAX_HEADER_BYTES} bytes "
+                             f"or more than {MAX_HEADER_COUNT} of them",
+                             ((b"connection", b"close"),))
+            return
+        headers = dict(raw_headers)
         if self.token is not None and not token_matches(headers.get(b"authorization"), self.token):
             await _send_json(
                 send,

@@ -27,6 +27,7 @@ class DeadlineH11Protocol(H11Protocol):
     buffered socket and is cut off at the deadline; other clients are served meanwhile.
     """
 
+    deadline_seconds = HEADER_DEADLINE_SECONDS
     _deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -49,7 +50,7 @@ class DeadlineH11Protocol(H11Protocol):
 
     def _arm_deadline(self) -> None:
         self._cancel_deadline()
-        self._deadline = self.loop.call_later(HEADER_DEADLINE_SECONDS, self._deadline_passed)
+        self._deadline = self.loop.call_later(self.deadline_seconds, self._deadline_passed)
 
     def _cancel_deadline(self) -> None:
         if self._deadline is not None:
@@ -77,10 +78,13 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def make_server(app: ASGIApp, *, access_log: bool = False, **overrides: Any) -> uvicorn.Server:
+def make_server(app: ASGIApp, *, access_log: bool = False,
+                header_deadline: float = HEADER_DEADLINE_SECONDS, **overrides: Any) -> uvicorn.Server:
+    protocol = type("DeadlineH11Protocol", (DeadlineH11Protocol,),
+                    {"deadline_seconds": header_deadline})
     config = uvicorn.Config(
         app,
-        http=DeadlineH11Protocol,
+        http=protocol,
         ws="none",
         lifespan="off",
         log_config=None,
@@ -105,11 +109,12 @@ def serve_forever(app: ASGIApp, sock: socket.socket, *, access_log: bool = False
 class ServerThread:
     """The app served from a background thread on 127.0.0.1 (tests, benchmarks)."""
 
-    def __init__(self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0,
+                 header_deadline: float = HEADER_DEADLINE_SECONDS) -> None:
         self.sock = bind(host, port)
         self.host = host
         self.port: int = self.sock.getsockname()[1]
-        self.server = make_server(app)
+        self.server = make_server(app, header_deadline=header_deadline)
         self.thread = threading.Thread(target=self._run, name="grabber-serve", daemon=True)
 
     @property
