@@ -10,8 +10,18 @@ from xfail_grabber.sinks.serve.guard import token_matches
 from .conftest import StartServer
 
 TOKEN = "s3cret-t0ken"
-ROUTES = ("/", "/static/app.js", "/redash", "/api/snapshot", "/api/muted", "/api/trend",
-          "/api/info", "/muted.csv", "/healthz", "/metrics")
+ROUTES = (
+    "/",
+    "/static/app.js",
+    "/redash",
+    "/api/snapshot",
+    "/api/muted",
+    "/api/trend",
+    "/api/info",
+    "/muted.csv",
+    "/healthz",
+    "/metrics",
+)
 
 
 def basic(user: str, password: str) -> str:
@@ -39,8 +49,9 @@ def test_token_matches(header: str, ok: bool) -> None:
     assert token_matches(header.encode(), TOKEN.encode()) is ok
 
 
-def test_every_route_needs_the_token(start_server: StartServer,
-                                     caplog: pytest.LogCaptureFixture) -> None:
+def test_every_route_needs_the_token(
+    start_server: StartServer, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     server = start_server(token=TOKEN)
     for path in ROUTES:

@@ -12,6 +12,8 @@ from xfail_grabber.sinks.serve.state import DataState
 from .conftest import Running
 from .snapshots import small_snapshot
 
+HEALTH_ONCE = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+
 
 def raw(port: int, data: bytes, timeout: float = 5.0) -> bytes:
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
@@ -32,7 +34,7 @@ def test_a_trickling_client_does_not_block_the_others() -> None:
                 sock.sendall(b"GET /redash HTTP/1.1\r\nHost: x\r\n")
             started = time.monotonic()
             for _ in range(20):
-                reply = raw(server.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                reply = raw(server.port, HEALTH_ONCE)
                 assert reply.startswith(b"HTTP/1.1 200 ")
             assert time.monotonic() - started < 2.0
             # The trickling clients go on sending one header line every half second ...
@@ -51,11 +53,13 @@ def test_a_trickling_client_does_not_block_the_others() -> None:
 
 def test_an_idle_connection_is_closed_at_the_deadline() -> None:
     state = DataState(small_snapshot)
-    with ServerThread(create_app(state), header_deadline=0.5) as server:
-        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
-            started = time.monotonic()
-            assert sock.recv(100) == b""
-            assert 0.3 < time.monotonic() - started < 3
+    with (
+        ServerThread(create_app(state), header_deadline=0.5) as server,
+        socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock,
+    ):
+        started = time.monotonic()
+        assert sock.recv(100) == b""
+        assert 0.3 < time.monotonic() - started < 3
 
 
 def test_oversized_headers_are_refused(running: Running) -> None:

@@ -78,9 +78,13 @@ class Guard:
         size = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
         size += sum(len(name) + len(value) + 4 for name, value in raw_headers)
         if size > MAX_HEADER_BYTES or len(raw_headers) > MAX_HEADER_COUNT:
-            await _send_json(send, 431, f"request headers larger than {MAX_HEADER_BYTES} bytes "
-                             f"or more than {MAX_HEADER_COUNT} of them",
-                             ((b"connection", b"close"),))
+            await _send_json(
+                send,
+                431,
+                f"request headers larger than {MAX_HEADER_BYTES} bytes "
+                f"or more than {MAX_HEADER_COUNT} of them",
+                ((b"connection", b"close"),),
+            )
             return
         headers = dict(raw_headers)
         if self.token is not None and not token_matches(headers.get(b"authorization"), self.token):

@@ -78,10 +78,16 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def make_server(app: ASGIApp, *, access_log: bool = False,
-                header_deadline: float = HEADER_DEADLINE_SECONDS, **overrides: Any) -> uvicorn.Server:
-    protocol = type("DeadlineH11Protocol", (DeadlineH11Protocol,),
-                    {"deadline_seconds": header_deadline})
+def make_server(
+    app: ASGIApp,
+    *,
+    access_log: bool = False,
+    header_deadline: float = HEADER_DEADLINE_SECONDS,
+    **overrides: Any,
+) -> uvicorn.Server:
+    protocol = type(
+        "DeadlineH11Protocol", (DeadlineH11Protocol,), {"deadline_seconds": header_deadline}
+    )
     config = uvicorn.Config(
         app,
         http=protocol,
@@ -109,8 +115,13 @@ def serve_forever(app: ASGIApp, sock: socket.socket, *, access_log: bool = False
 class ServerThread:
     """The app served from a background thread on 127.0.0.1 (tests, benchmarks)."""
 
-    def __init__(self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0,
-                 header_deadline: float = HEADER_DEADLINE_SECONDS) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        header_deadline: float = HEADER_DEADLINE_SECONDS,
+    ) -> None:
         self.sock = bind(host, port)
         self.host = host
         self.port: int = self.sock.getsockname()[1]
