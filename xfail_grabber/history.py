@@ -258,7 +258,7 @@ def history_command() -> click.Command:
             if tty:
                 sys.stderr.write("\n")
         if store is not None:
-            log.warning("stored %d snapshots", done)
+            click.echo(f"stored {done} snapshots in the database", err=True)
 
     return command
 

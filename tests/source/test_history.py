@@ -1,0 +1,184 @@
+"""grabber history: points, first-parent commits at or before them, JSONL and --db."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from xfail_grabber.cli import main
+from xfail_grabber.history import HistoryError, parse_moment, points
+
+from .gitutil import commit, git, init_repo
+
+
+def mute(name: str, reason: str = "flaky") -> str:
+    return f'import pytest\n\n@pytest.mark.xfail(reason="{reason}")\ndef test_{name}():\n    pass\n'
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def dated(tmp_path: Path) -> Path:
+    """main: commits on Jan 5, 10, 20 and 28; a merged side branch dated Jan 15."""
+    root = init_repo(tmp_path / "dated")
+    commit(root, {"tests/test_a.py": mute("a")}, date="2024-01-05T12:00:00Z")
+    commit(root, {"tests/test_b.py": mute("b")}, date="2024-01-10T12:00:00Z")
+    git(root, "checkout", "-q", "-b", "side")
+    commit(root, {"tests/test_side.py": mute("side")}, date="2024-01-15T12:00:00Z")
+    git(root, "checkout", "-q", "main")
+    commit(root, {"tests/test_c.py": mute("c")}, date="2024-01-20T12:00:00Z")
+    git(root, "merge", "-q", "--no-ff", "side", "-m", "merge", date="2024-01-28T12:00:00Z")
+    return root
+
+
+def test_points() -> None:
+    jan1 = parse_moment("2024-01-01")
+    assert jan1 == datetime(2024, 1, 1, tzinfo=UTC)
+    assert points(jan1, parse_moment("2024-01-15"), "week") == [
+        datetime(2024, 1, d, tzinfo=UTC) for d in (1, 8, 15)
+    ]
+    assert len(points(jan1, parse_moment("2024-01-03T00:00:00+00:00"), "day")) == 3
+    assert [
+        p.day for p in points(parse_moment("2024-01-31"), parse_moment("2024-05-01"), "month")
+    ] == [31, 29, 31, 30]
+    assert len(points(jan1, parse_moment("2024-03-01"), "2w")) == 5
+    with pytest.raises(HistoryError, match="not an interval"):
+        points(jan1, jan1, "fortnight")
+    with pytest.raises(HistoryError, match="not a date"):
+        parse_moment("yesterday")
+
+
+def test_history_jsonl(dated: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(
+        capsys,
+        "history",
+        str(dated),
+        "main",
+        "--since",
+        "2024-01-01",
+        "--until",
+        "2024-02-01",
+        "--every",
+        "week",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+    )
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.splitlines()]
+    # Jan 1 has no commit yet; Jan 15 and 22 stand on the Jan 10 / Jan 20 first-parent
+    # commits (the side branch commit of Jan 15 is not first-parent).
+    assert [(r["scanned_at"][:10], r["committed_at"][:10], r["counts"]["total"]) for r in rows] == [
+        ("2024-01-08", "2024-01-05", 1),
+        ("2024-01-15", "2024-01-10", 2),
+        ("2024-01-22", "2024-01-20", 3),
+        ("2024-01-29", "2024-01-28", 4),
+    ]
+    assert {r["branch"] for r in rows} == {"main"}
+    assert {r["repo"] for r in rows} == {str(dated)}
+
+
+def test_identical_commits_scanned_once(
+    dated: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import xfail_grabber.core as core
+
+    scanned: list[str | None] = []
+    real = core.snapshot_of
+
+    def counting(checkout, *args, **kwargs):  # type: ignore[no-untyped-def]
+        scanned.append(checkout.commit)
+        return real(checkout, *args, **kwargs)
+
+    monkeypatch.setattr(core, "snapshot_of", counting)
+    code, out, _ = run(
+        capsys,
+        "history",
+        str(dated),
+        "--since",
+        "2024-01-21",
+        "--until",
+        "2024-01-27",
+        "--every",
+        "day",
+        "--cache-dir",
+        str(tmp_path / "c"),
+    )
+    assert code == 0
+    assert len(out.splitlines()) == 7
+    assert len(scanned) == 1
+
+
+def test_history_into_database_skips_stored_points(
+    dated: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("xfail_grabber.sinks.db")
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    argv = [
+        "history",
+        str(dated),
+        "main",
+        "--since",
+        "2024-01-01",
+        "--until",
+        "2024-02-01",
+        "--every",
+        "week",
+        "--cache-dir",
+        str(tmp_path / "c"),
+        "--db",
+        url,
+    ]
+    code, out, err = run(capsys, "-v", *argv)
+    assert (code, out) == (0, ""), err
+    assert "stored 4 snapshots" in err
+    code, out, err = run(capsys, "-v", *argv)
+    assert (code, out) == (0, ""), err
+    assert "stored 0 snapshots" in err
+    from xfail_grabber.sinks.db import stored_keys
+
+    assert len(stored_keys(url, str(dated), "main")) == 4
+
+
+def test_shallow_clone_cannot_give_old_history(
+    dated: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shallow = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{dated}", str(shallow))
+    code, out, err = run(
+        capsys,
+        "history",
+        str(shallow),
+        "--since",
+        "2024-01-01",
+        "--until",
+        "2024-02-01",
+        "--cache-dir",
+        str(tmp_path / "c"),
+    )
+    assert (code, out) == (1, "")
+    assert err == (
+        f"Error: history before 2024-01-28 is not available: {shallow} is a "
+        "shallow clone (fetch it with --unshallow)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--every", "fortnight"], "not an interval: 'fortnight'"),
+        (["--until", "2023-01-01"], "--since is after --until"),
+    ],
+)
+def test_bad_parameters(
+    dated: Path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+) -> None:
+    code, out, err = run(capsys, "history", str(dated), "--since", "2024-01-01", *extra)
+    assert (code, out) == (1, "")
+    assert message in err and len(err.splitlines()) == 1
