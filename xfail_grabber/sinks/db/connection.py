@@ -175,7 +175,11 @@ def _open_raw(url: DbUrl) -> Any:
         raw = sqlite3.connect(path, timeout=60, isolation_level=None)
         if _TRACERS:
             raw.set_trace_callback(_trace)
-        raw.execute("PRAGMA journal_mode=WAL")
+        # WAL lets readers (grabber serve) read while a push writes. Switching needs a moment
+        # alone with the file; when another connection is busy, the next one switches.
+        if raw.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            with suppress(sqlite3.OperationalError):
+                raw.execute("PRAGMA journal_mode=WAL")
         return raw
     import psycopg2
 
@@ -226,9 +230,11 @@ def is_retryable(exc: Exception) -> bool:
     code = getattr(exc, "pgcode", None)
     if code in RETRY_SQLSTATES:
         return True
+    # Redshift: SQLSTATE XX000, message "1023", detail "Serializable isolation violation on
+    # table - 119371, transactions forming the cycle are: ...".
     text = str(exc)
-    # Redshift: "ERROR: 1023 DETAIL: Serializable isolation violation on table ..." (XX000)
-    return "Serializable isolation violation" in text or text.strip().startswith("1023")
+    first = one_line(text)
+    return "Serializable isolation violation" in text or (code == "XX000" and first == "1023")
 
 
 @contextmanager
