@@ -21,6 +21,8 @@ setup(
         "GitPython>=3.1.41",
         "libcst>=1.0.1",
         "platformdirs>=3.0",
+        "starlette>=0.37",
+        "uvicorn>=0.29",
     ],
     extras_require={
         "postgres": ["psycopg2-binary>=2.9.9"],
@@ -31,6 +33,7 @@ setup(
             "sqlglot>=23.0",
             "ruff>=0.4",
             "mypy>=1.8",
+            "selenium>=4.15",
         ],
     },
     entry_points={"console_scripts": ["grabber=xfail_grabber.cli:main"]},

@@ -93,7 +93,7 @@ function drawTrend(days) {
     box.append(el("p", { class: "muted-text" }, "No history yet: store daily snapshots with grabber push and serve with --db."));
     return;
   }
-  const width = 800, height = 220, left = 44, right = 12, top = 12, bottom = 28;
+  const width = Math.max(400, Math.round(box.clientWidth) || 800), height = 220, left = 44, right = 12, top = 12, bottom = 28;
   const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": "Muted tests per day" });
   const totals = days.map((d) => d.total);
   const high = Math.max(1, ...totals);
@@ -117,7 +117,8 @@ function drawTrend(days) {
   });
   const ticks = days.length <= 8 ? days.map((_, i) => i) : [0, Math.floor((days.length - 1) / 2), days.length - 1];
   for (const i of ticks) {
-    const label = svg("text", { class: "label", x: x(i), y: height - 8, "text-anchor": "middle" });
+    const anchor = days.length > 1 && i === 0 ? "start" : days.length > 1 && i === days.length - 1 ? "end" : "middle";
+    const label = svg("text", { class: "label", x: x(i), y: height - 8, "text-anchor": anchor });
     label.textContent = days[i].day;
     chart.append(label);
   }
@@ -152,7 +153,7 @@ function row(r) {
     el("td", {}, el("span", { class: "kind" }, r.kind)),
     el("td", {}, r.category),
     el("td", { class: "ticket" }, r.ticket ? link(r.ticket, ticketHref(r.ticket)) : ""),
-    el("td", {}, r.since || ""),
+    el("td", { class: "since" }, r.since || ""),
     el("td", { class: "reason" }, r.reason || ""));
 }
 
@@ -217,6 +218,7 @@ async function load() {
 function setup() {
   for (const id of ["filter-text", "filter-path", "filter-kind", "filter-category"]) {
     document.getElementById(id).addEventListener("input", renderTable);
+    document.getElementById(id).addEventListener("change", renderTable);
   }
   document.getElementById("filters").addEventListener("submit", (e) => e.preventDefault());
   for (const th of document.querySelectorAll("th[data-key]")) {
