@@ -19,7 +19,7 @@ setup(
     install_requires=[
         "click>=8.1.7",
         "GitPython>=3.1.41",
-        "libcst>=1.0.1",
+        "libcst>=1.5.0",
         "platformdirs>=3.0",
         "starlette>=0.37",
         "uvicorn>=0.29",

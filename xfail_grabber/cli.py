@@ -98,8 +98,28 @@ def grabber(verbose: int) -> None:
     directory or a plain directory). A token for private repositories is read from
     GITHUB_TOKEN (or GRABBER_GIT_TOKEN), never from the command line.
     """
-    level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, stream=sys.stderr, format="grabber: %(message)s")
+    configure_logging(verbose)
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is at the time (tests swap it)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+        self.setFormatter(logging.Formatter("grabber: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr  # no flush of the old one: it may be closed
+        super().emit(record)
+
+
+def configure_logging(verbose: int) -> None:
+    """-v: info, -vv: debug, on stderr; the package logger only, never stdout."""
+    logger = logging.getLogger("xfail_grabber")
+    logger.setLevel(logging.WARNING - 10 * min(verbose, 2))
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        logger.addHandler(_StderrHandler())
+    logger.propagate = False
 
 
 @grabber.command()
