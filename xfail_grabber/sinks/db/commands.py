@@ -100,9 +100,10 @@ def push(
     """
     from ...core import take_snapshot
     from . import store_snapshot
+    from . import upgrade as upgrade_url
 
     url = target_url(db_url, schema, table_prefix)
-    parse_url(url)  # a bad URL fails before the (slow) scan
+    upgrade_url(url)  # an unreachable or read-only database fails before the (slow) scan
     settings = settings_from(markers, only, config_file)
     snapshot = take_snapshot(
         repository,
