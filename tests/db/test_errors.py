@@ -182,3 +182,19 @@ def test_a_newer_schema_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture
         latest_snapshot(url)
     code, _, err = run_cli(["db", "upgrade", "--db", url], capsys)
     assert code == 1 and "newer than this grabber" in err
+
+
+@pytest.mark.parametrize("kind", ["postgresql", "redshift"])
+def test_a_user_who_may_only_write_rows_can_push(
+    kind: str, pg_base: str, weak_role: str, tmp_path: Path
+) -> None:
+    schema = "s_" + uuid.uuid4().hex[:8]
+    store_snapshot(url_for(kind, pg_base, tmp_path, schema), snapshot(1))  # the admin's tables
+    conn = admin_connection(pg_base.rsplit("/", 1)[1])
+    with conn.cursor() as cur:
+        cur.execute(f"GRANT USAGE ON SCHEMA {schema} TO {weak_role}")
+        cur.execute(f"GRANT SELECT, INSERT, DELETE ON ALL TABLES IN SCHEMA {schema} TO {weak_role}")
+    conn.close()
+    url = url_for(kind, pg_base.replace("postgres@", f"{weak_role}@"), tmp_path, schema)
+    store_snapshot(url, snapshot(4))
+    assert latest_snapshot(url) == snapshot(4)

@@ -182,6 +182,10 @@ def upgrade(db: Db, target: int = LATEST) -> tuple[int, int]:
     from ...__about__ import __version__
     from ...model import utc_now
 
+    start = current_version(db)
+    check_not_newer(db, start)
+    if start >= target:
+        return start, start  # no DDL at all: a user who may only write rows can still push
     schema = db.names.schema
     if schema and not db.execute(
         "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = ?", (schema,)
