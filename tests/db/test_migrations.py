@@ -1,0 +1,127 @@
+"""Each migration, applied to a database at the previous version holding data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from xfail_grabber.sinks.db import latest_snapshot, store_snapshot, upgrade
+from xfail_grabber.sinks.db.connection import Db, connect
+from xfail_grabber.sinks.db.schema import LATEST, MUTED, SNAPSHOTS, current_version
+from xfail_grabber.sinks.db.schema import upgrade as upgrade_db
+
+from .helpers import count_rows, record, snapshot
+
+
+def rows_at_version_1(db: Db) -> None:
+    """What grabber wrote at schema version 1: a snapshot and two records, by hand."""
+    stamp = (
+        "2026-11-20T04:00:00.000000Z"
+        if db.dialect.name == "sqlite"
+        else datetime(2026, 11, 20, 4, tzinfo=UTC)
+    )
+    day = "2026-11-20" if db.dialect.name == "sqlite" else stamp.date()  # type: ignore[union-attr]
+    db.execute(
+        f'INSERT INTO {db.names.table(SNAPSHOTS)} ("snapshot_id", "repo", "branch", '
+        '"commit", "day", "scanned_at", "tool_name", "tool_version", "schema_version", '
+        '"markers", "total", "tests", "files", "files_scanned", "errors", "by_kind", '
+        '"by_category") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        (
+            "old1",
+            "r",
+            "main",
+            "c1",
+            day,
+            stamp,
+            "xfail-grabber",
+            "0.0.9",
+            1,
+            '["xfailflake"]',
+            2,
+            2,
+            1,
+            4,
+            0,
+            '{"skip":1,"xfailflake":1}',
+            '{"muted":2}',
+        ),
+    )
+    for position, kind in enumerate(("xfailflake", "skip")):
+        db.execute(
+            f'INSERT INTO {db.names.table(MUTED)} ("snapshot_id", "position", "nodeid", '
+            '"path", "test", "line", "mark_line", "kind", "marker", "scope", "category", '
+            '"ticket", "since") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+            (
+                "old1",
+                position,
+                f"a.py::t{position}",
+                "a.py",
+                f"t{position}",
+                3,
+                2,
+                kind,
+                kind,
+                "function",
+                "muted",
+                "DCOS-9",
+                "2019-01-15",
+            ),
+        )
+
+
+def test_from_empty_to_latest_records_every_version(db_url: str) -> None:
+    assert upgrade(db_url) == (0, LATEST)
+    assert upgrade(db_url) == (LATEST, LATEST)
+    with connect(db_url) as db:
+        versions = db.execute(
+            f'SELECT "version" FROM {db.names.table("schema_version")} ORDER BY "version"'
+        )
+    assert [v for (v,) in versions] == list(range(1, LATEST + 1))
+
+
+def test_migration_2_adds_the_compatibility_view_over_old_rows(db_url: str) -> None:
+    with connect(db_url) as db:
+        assert upgrade_db(db, target=1) == (0, 1)
+        rows_at_version_1(db)
+        assert upgrade_db(db, target=2) == (1, 2)
+        view = db.execute(
+            'SELECT "test", "ticket", "file", "repo", "branch", "timestamp", '
+            f'"since" FROM {db.names.table("xfailflake_history_v1")}'
+        )
+    assert len(view) == 1  # xfailflake rows only, as the old table held
+    test, ticket, file, repo, branch, timestamp, since = view[0]
+    assert (test, ticket, file, repo, branch, since) == (
+        "t0",
+        "DCOS-9",
+        "a.py",
+        "r",
+        "main",
+        "2019-01-15",
+    )
+    assert str(timestamp).startswith("2026-11-20")
+
+
+def test_migration_3_adds_scan_errors_and_old_snapshots_still_read(db_url: str) -> None:
+    with connect(db_url) as db:
+        upgrade_db(db, target=2)
+        rows_at_version_1(db)
+        assert upgrade_db(db, target=3) == (2, 3)
+        assert current_version(db) == 3
+    old = latest_snapshot(db_url)
+    assert old is not None
+    assert (old.repo, old.branch, old.commit, old.tool_version) == ("r", "main", "c1", "0.0.9")
+    assert [r.kind for r in old.muted] == ["xfailflake", "skip"]
+    assert old.errors == ()
+    new = snapshot(1, errors=())
+    store_snapshot(db_url, new)
+    assert latest_snapshot(db_url) == new
+    assert count_rows(db_url, "snapshots") == 2
+
+
+def test_push_on_an_old_schema_migrates_it_first(db_url: str) -> None:
+    with connect(db_url) as db:
+        upgrade_db(db, target=1)
+        rows_at_version_1(db)
+    store_snapshot(db_url, snapshot(2, records=(record(0),)))
+    with connect(db_url) as db:
+        assert current_version(db) == LATEST
+    assert count_rows(db_url, "snapshots") == 2
