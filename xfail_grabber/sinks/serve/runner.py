@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -63,6 +64,17 @@ class DeadlineH11Protocol(H11Protocol):
             self.transport.close()
 
 
+class Server(uvicorn.Server):
+    """uvicorn's server, which on SIGINT/SIGTERM shuts down gracefully and then returns
+    (exit code 0) instead of raising the signal again after the shutdown."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        captured = getattr(self, "_captured_signals", None)
+        if isinstance(captured, list):
+            captured.clear()
+
+
 def bind(host: str, port: int) -> socket.socket:
     """A listening socket (port 0: any free port); OSError if the address is taken."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -104,7 +116,7 @@ def make_server(
         backlog=BACKLOG,
         **overrides,
     )
-    return uvicorn.Server(config)
+    return Server(config)
 
 
 def serve_forever(app: ASGIApp, sock: socket.socket, *, access_log: bool = False) -> None:
