@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -56,7 +56,7 @@ class Child:
 
 
 @pytest.fixture
-def serve(tmp_path: Path) -> Iterator[object]:
+def serve(tmp_path: Path) -> Iterator[Callable[..., Child]]:
     children: list[Child] = []
 
     def start(*args: str, env: dict[str, str] | None = None) -> Child:
@@ -103,7 +103,7 @@ def serve(tmp_path: Path) -> Iterator[object]:
             child.process.communicate(timeout=5)
 
 
-def test_serve_reads_the_latest_stored_snapshot_and_trend(serve: object, tmp_path: Path) -> None:
+def test_serve_reads_the_latest_stored_snapshot_and_trend(serve: Callable[..., Child], tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'grabber.db'}"
     older = small_snapshot(
         commit="1" * 40,
@@ -112,7 +112,7 @@ def test_serve_reads_the_latest_stored_snapshot_and_trend(serve: object, tmp_pat
     )
     db.store_snapshot(url, older)
     db.store_snapshot(url, small_snapshot())
-    child = serve("--db", url)  # type: ignore[operator]
+    child = serve("--db", url)
     body = child.wait_for("/redash")
     assert body.decode() == render_redash(small_snapshot())
     days = json.loads(child.wait_for("/api/trend"))["days"]
@@ -125,8 +125,8 @@ def test_serve_reads_the_latest_stored_snapshot_and_trend(serve: object, tmp_pat
     assert out == ""  # stdout carries data only
 
 
-def test_an_empty_database_is_a_503_that_says_so(serve: object, tmp_path: Path) -> None:
-    child = serve("--db", f"sqlite:///{tmp_path / 'empty.db'}")  # type: ignore[operator]
+def test_an_empty_database_is_a_503_that_says_so(serve: Callable[..., Child], tmp_path: Path) -> None:
+    child = serve("--db", f"sqlite:///{tmp_path / 'empty.db'}")
     deadline = time.monotonic() + 30
     message = ""
     while "no snapshot stored yet" not in message and time.monotonic() < deadline:
@@ -138,7 +138,7 @@ def test_an_empty_database_is_a_503_that_says_so(serve: object, tmp_path: Path) 
 @pytest.mark.skipif(
     not HAS_SCANNER, reason="the scanner (xfail_grabber.scan.tree) is not there yet"
 )
-def test_compat_form_scans_a_repository(serve: object, tmp_path: Path) -> None:
+def test_compat_form_scans_a_repository(serve: Callable[..., Child], tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     (repo / "tests").mkdir(parents=True)
     (repo / "tests" / "test_a.py").write_text(
@@ -153,7 +153,7 @@ def test_compat_form_scans_a_repository(serve: object, tmp_path: Path) -> None:
     ):
         subprocess.run(["git", "-C", str(repo), *command], check=True, timeout=30)
     # What xfailflake_grabber.py serve <repository> <branch> <port> runs.
-    child = serve(str(repo), "main", "--only", "xfailflake")  # type: ignore[operator]
+    child = serve(str(repo), "main", "--only", "xfailflake")
     rows = json.loads(child.wait_for("/redash"))["rows"]
     assert [(r["nodeid"], r["ticket"]) for r in rows] == [("tests/test_a.py::test_one", "DCOS-1")]
 
