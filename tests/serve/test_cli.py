@@ -55,8 +55,11 @@ class Child:
         raise AssertionError(f"{path} never answered {status}")
 
 
+Serve = Callable[..., Child]
+
+
 @pytest.fixture
-def serve(tmp_path: Path) -> Iterator[Callable[..., Child]]:
+def serve(tmp_path: Path) -> Iterator[Serve]:
     children: list[Child] = []
 
     def start(*args: str, env: dict[str, str] | None = None) -> Child:
@@ -103,7 +106,7 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Child]]:
             child.process.communicate(timeout=5)
 
 
-def test_serve_reads_the_latest_stored_snapshot_and_trend(serve: Callable[..., Child], tmp_path: Path) -> None:
+def test_serve_reads_the_latest_stored_snapshot_and_trend(serve: Serve, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'grabber.db'}"
     older = small_snapshot(
         commit="1" * 40,
@@ -125,7 +128,7 @@ def test_serve_reads_the_latest_stored_snapshot_and_trend(serve: Callable[..., C
     assert out == ""  # stdout carries data only
 
 
-def test_an_empty_database_is_a_503_that_says_so(serve: Callable[..., Child], tmp_path: Path) -> None:
+def test_an_empty_database_is_a_503_that_says_so(serve: Serve, tmp_path: Path) -> None:
     child = serve("--db", f"sqlite:///{tmp_path / 'empty.db'}")
     deadline = time.monotonic() + 30
     message = ""
@@ -138,7 +141,7 @@ def test_an_empty_database_is_a_503_that_says_so(serve: Callable[..., Child], tm
 @pytest.mark.skipif(
     not HAS_SCANNER, reason="the scanner (xfail_grabber.scan.tree) is not there yet"
 )
-def test_compat_form_scans_a_repository(serve: Callable[..., Child], tmp_path: Path) -> None:
+def test_compat_form_scans_a_repository(serve: Serve, tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     (repo / "tests").mkdir(parents=True)
     (repo / "tests" / "test_a.py").write_text(
