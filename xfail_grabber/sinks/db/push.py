@@ -24,6 +24,7 @@ from .schema import (
     SNAPSHOTS,
     Column,
     ensure_schema,
+    relation_kind,
 )
 from .values import columns_sql, day_of, error_rows, key_values, muted_rows, snapshot_row
 
@@ -191,11 +192,12 @@ def import_legacy(url: str, source_table: str) -> int:
         raise DatabaseError(f"not a table name: {source_table!r} (use SCHEMA.TABLE)")
     source = ".".join(quote_ident(p) for p in parts)
     with connect(url) as db:
-        if source == db.names.table(LEGACY_VIEW) or (
+        ours = source == db.names.table(LEGACY_VIEW) or (
             len(parts) == 1 and parts[0] == db.names.bare(LEGACY_VIEW)
-        ):
+        )
+        if ours and relation_kind(db, LEGACY_VIEW) == "view":
             raise DatabaseError(
-                f"{source_table} is grabber's own compatibility view; rename the old table first"
+                f"{source_table} is grabber's own compatibility view, not the original table"
             )
         cols = ", ".join(f'"{c}"' for c in LEGACY_COLUMNS)
         rows = db.execute(f"SELECT {cols} FROM {source}")

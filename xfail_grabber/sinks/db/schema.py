@@ -9,11 +9,14 @@ once released; a change is a new migration (tests/db migrate from every previous
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from .connection import Db, in_transaction
 from .dialect import quote_ident
 from .errors import SchemaTooNew
+
+log = logging.getLogger("xfail_grabber")
 
 # (name, type, VARCHAR byte limit for Redshift); type: text, int, bool, ts, date
 Column = tuple[str, str, int]
@@ -125,6 +128,13 @@ def migration_2(db: Db) -> list[str]:
     if db.dialect.name != "sqlite":
         timestamp = "(s.\"scanned_at\" AT TIME ZONE 'UTC')"
     view = db.names.table(LEGACY_VIEW)
+    if relation_kind(db, LEGACY_VIEW) not in (None, "view"):
+        log.warning(
+            "%s is a table (the original tool's?), left alone: no compatibility view; "
+            "see `grabber db import-legacy`",
+            db.names.bare(LEGACY_VIEW),
+        )
+        return []
     return [
         f"DROP VIEW IF EXISTS {view}",
         f'CREATE VIEW {view} AS SELECT m."test" AS "test", m."ticket" AS "ticket", '
@@ -147,18 +157,23 @@ MIGRATIONS: tuple[Callable[[Db], list[str]], ...] = (migration_1, migration_2, m
 LATEST = len(MIGRATIONS)
 
 
-def relation_exists(db: Db, name: str) -> bool:
+def relation_kind(db: Db, name: str) -> str | None:
+    """'table', 'view' (or another kind) of one of our relations; None when missing."""
     if db.dialect.name == "sqlite":
-        return bool(
-            db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (db.names.bare(name),))
-        )
-    return bool(
-        db.execute(
-            "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
-            "ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?",
-            (db.names.schema, db.names.bare(name)),
-        )
+        rows = db.execute("SELECT type FROM sqlite_master WHERE name = ?", (db.names.bare(name),))
+        return str(rows[0][0]) if rows else None
+    rows = db.execute(
+        "SELECT c.relkind FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+        "ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?",
+        (db.names.schema, db.names.bare(name)),
     )
+    if not rows:
+        return None
+    return {"r": "table", "v": "view"}.get(str(rows[0][0]), str(rows[0][0]))
+
+
+def relation_exists(db: Db, name: str) -> bool:
+    return relation_kind(db, name) is not None
 
 
 def current_version(db: Db) -> int:
