@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import logging
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,3 +42,17 @@ def repo(tmp_path: Path) -> Path:
 
     git(root, "branch", "feature", "HEAD~1")
     return root
+
+
+@pytest.fixture
+def debug_log(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """Every record of the package logger at DEBUG (the CLI stops it from propagating)."""
+    logger = logging.getLogger("xfail_grabber")
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(caplog.handler)
+    try:
+        yield caplog
+    finally:
+        logger.removeHandler(caplog.handler)
+        logger.setLevel(level)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,7 +56,7 @@ def test_token_authenticates_and_never_leaks(
     server: GitServer,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
+    debug_log: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
     seen: list[bytes] = []
@@ -68,7 +67,6 @@ def test_token_authenticates_and_never_leaks(
     server.on_request = inspect_clients
     cache = tmp_path / "cache"
     url = f"{server.url}/private.git"
-    caplog.set_level(logging.DEBUG)
     with open_source(url, cache_dir=cache) as checkout:
         data = {f.path: d for f, d in checkout.read(checkout.files())}
         assert checkout.repo == url
@@ -80,24 +78,23 @@ def test_token_authenticates_and_never_leaks(
             assert secret not in argv
     assert all(status == 200 for _, status in server.requests)
     assert_no_secret_under(cache)
-    assert "running git" in caplog.text
+    assert "running git" in debug_log.text
     for secret in SECRETS:
-        assert secret.decode() not in caplog.text
+        assert secret.decode() not in debug_log.text
 
 
 def test_token_in_the_url_is_moved_out_of_it(
-    server: GitServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    server: GitServer, tmp_path: Path, debug_log: pytest.LogCaptureFixture
 ) -> None:
     seen: list[bytes] = []
     server.on_request = lambda: seen.extend(own_processes().values())
     host = server.url.removeprefix("http://")
-    caplog.set_level(logging.DEBUG)
     with open_source(f"http://{TOKEN}@{host}/private.git", cache_dir=tmp_path / "c") as checkout:
         assert checkout.repo == f"http://{host}/private.git"
         assert len(checkout.files()) == 1
     assert seen and not any(TOKEN.encode() in argv for argv in seen)
     assert_no_secret_under(tmp_path / "c")
-    assert TOKEN not in caplog.text
+    assert TOKEN not in debug_log.text
 
 
 def test_wrong_token_says_authentication_failed(
