@@ -2,7 +2,7 @@
 
     sqlite:///relative/path.db   sqlite:////absolute/path.db
     postgresql://user:password@host:5432/db?sslmode=prefer
-    redshift://user:password@host:5439/db          (port 5439, sslmode=require by default)
+    redshift://user:password@host:5439/db    (port 5439; sslmode=require unless PGSSLMODE)
 
 Query parameters `schema` and `table_prefix` choose where the tables live; every other
 parameter is handed to libpq (sslmode, connect_timeout, application_name...).
@@ -63,7 +63,7 @@ class DbUrl:
         options = dict(self.options)
         options.setdefault("connect_timeout", "15")
         options.setdefault("application_name", "xfail-grabber")
-        if self.kind == "redshift":
+        if self.kind == "redshift" and not os.environ.get("PGSSLMODE"):
             options.setdefault("sslmode", "require")
         kwargs.update(options)
         return kwargs
