@@ -119,7 +119,6 @@ def configure_logging(verbose: int) -> None:
     logger.setLevel(logging.WARNING - 10 * min(verbose, 2))
     if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
         logger.addHandler(_StderrHandler())
-    logger.propagate = False
 
 
 @grabber.command()
