@@ -11,7 +11,7 @@ import gzip
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -41,6 +41,30 @@ class Body:
 
 
 @dataclass(frozen=True)
+class Columns:
+    """The filterable fields, one tuple per field (filters scan these, not the records)."""
+
+    by_kind: dict[str, tuple[int, ...]]
+    category: tuple[str, ...]
+    ticket: tuple[str, ...]  # casefolded; "" when there is none
+    path: tuple[str, ...]
+    since: tuple[date | None, ...]
+
+    @classmethod
+    def of(cls, records: Sequence[MutedTest]) -> Columns:
+        by_kind: dict[str, list[int]] = {}
+        for i, r in enumerate(records):
+            by_kind.setdefault(r.kind, []).append(i)
+        return cls(
+            by_kind={k: tuple(v) for k, v in by_kind.items()},
+            category=tuple(r.category for r in records),
+            ticket=tuple((r.ticket or "").casefold() for r in records),
+            path=tuple(r.path for r in records),
+            since=tuple(since_date(r.since) for r in records),
+        )
+
+
+@dataclass(frozen=True)
 class View:
     """One snapshot with every full-size body pre-rendered."""
 
@@ -50,6 +74,8 @@ class View:
     redash_body: Body
     csv_body: Body
     trend_body: Body
+    columns: Columns
+    sort_ranks: dict[tuple[str, bool], tuple[int, ...]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, snapshot: Snapshot, trend: Sequence[Mapping[str, Any]]) -> View:
@@ -60,7 +86,16 @@ class View:
             redash_body=Body.of(render_redash(snapshot).encode()),
             csv_body=Body.of(render_csv(snapshot).encode()),
             trend_body=Body.of(compact({"days": list(trend)})),
+            columns=Columns.of(snapshot.muted),
         )
+
+    def rank(self, field: str, descending: bool) -> tuple[int, ...]:
+        """The sort order by one field, computed on first use and kept."""
+        key = (field, descending)
+        found = self.sort_ranks.get(key)
+        if found is None:
+            found = self.sort_ranks[key] = ranks(self.snapshot.muted, field, descending)
+        return found
 
     def header(self) -> dict[str, Any]:
         s = self.snapshot
@@ -99,23 +134,6 @@ class Filters:
 
     def active(self) -> bool:
         return self != Filters()
-
-    def matches(self, record: MutedTest, today: date) -> bool:
-        if self.kinds and record.kind not in self.kinds:
-            return False
-        if self.categories and record.category not in self.categories:
-            return False
-        if self.ticket is not None and (record.ticket or "").casefold() != self.ticket:
-            return False
-        if self.has_ticket is not None and bool(record.ticket) != self.has_ticket:
-            return False
-        if self.path is not None and not record.path.startswith(self.path):
-            return False
-        if self.older_than is not None:
-            since = since_date(record.since)
-            if since is None or since > today - timedelta(days=self.older_than):
-                return False
-        return True
 
 
 @dataclass(frozen=True)
@@ -205,33 +223,48 @@ def parse_query(params: Sequence[tuple[str, str]], *, paged: bool) -> tuple[Filt
     return filters, page
 
 
-def _sort_key(field: str) -> Any:
-    def key(pair: tuple[int, MutedTest]) -> tuple[bool, Any, str]:
-        value = getattr(pair[1], field)
-        # Records without the value sort last either way; nodeid breaks ties.
-        return (value is None, value if value is not None else "", pair[1].nodeid)
-
-    return key
+def ranks(records: Sequence[MutedTest], field: str, descending: bool) -> tuple[int, ...]:
+    """rank[i]: where record i goes when sorted by `field`; records without it go last."""
+    present = [i for i, r in enumerate(records) if getattr(r, field) is not None]
+    absent = [i for i, r in enumerate(records) if getattr(r, field) is None]
+    present.sort(key=lambda i: (getattr(records[i], field), records[i].nodeid), reverse=descending)
+    absent.sort(key=lambda i: records[i].nodeid)
+    rank = [0] * len(records)
+    for position, i in enumerate(present + absent):
+        rank[i] = position
+    return tuple(rank)
 
 
 def select(view: View, filters: Filters, today: date) -> list[int]:
     """Indexes of the records that pass the filters, in snapshot order."""
-    records = view.snapshot.muted
-    if not filters.active():
-        return list(range(len(records)))
-    return [i for i, r in enumerate(records) if filters.matches(r, today)]
+    c = view.columns
+    if filters.kinds:
+        chosen = sorted(i for k in filters.kinds for i in c.by_kind.get(k, ()))
+    else:
+        chosen = list(range(len(view.snapshot.muted)))
+    if filters.categories:
+        categories = filters.categories
+        chosen = [i for i in chosen if c.category[i] in categories]
+    if filters.ticket is not None:
+        ticket = filters.ticket
+        chosen = [i for i in chosen if c.ticket[i] == ticket]
+    if filters.has_ticket is not None:
+        wanted = filters.has_ticket
+        chosen = [i for i in chosen if bool(c.ticket[i]) is wanted]
+    if filters.path is not None:
+        prefix = filters.path
+        chosen = [i for i in chosen if c.path[i].startswith(prefix)]
+    if filters.older_than is not None:
+        cutoff = today - timedelta(days=filters.older_than)
+        chosen = [i for i in chosen if (d := c.since[i]) is not None and d <= cutoff]
+    return chosen
 
 
 def muted_page(view: View, filters: Filters, page: Page, today: date) -> bytes:
     """The /api/muted body: one page of the filtered records, as JSON bytes."""
     indexes = select(view, filters, today)
     if page.sort is not None:
-        pairs = sorted(
-            ((i, view.snapshot.muted[i]) for i in indexes),
-            key=_sort_key(page.sort),
-            reverse=page.descending,
-        )
-        indexes = [i for i, _ in pairs]
+        indexes.sort(key=view.rank(page.sort, page.descending).__getitem__)
     chosen = indexes[page.offset : page.offset + page.limit]
     end = page.offset + len(chosen)
     head = {

@@ -1,0 +1,207 @@
+"""Load benchmark of `grabber serve`: N concurrent keep-alive clients for S seconds against
+/redash and /api/muted, on loopback, over a snapshot of 10,000 hand-built records.
+
+The server runs in its own process (as in production: one uvicorn process); the clients are
+asyncio connections in this process. Each client alternates /redash and /api/muted (with a
+filter and a page, as the dashboard and Grafana ask). Reported: requests/s, p50/p99/max
+latency per route, and errors (non-200 answers, broken connections, timeouts).
+
+    python benchmarks/bench_serve.py                     # 50 clients, 20 s, gzip accepted
+    python benchmarks/bench_serve.py --identity          # bodies uncompressed
+    python benchmarks/bench_serve.py --clients 10 --seconds 5 --records 1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+ROUTES = ("/redash", "/api/muted?kind=xfailflake,skip&limit=100&offset=200")
+REQUEST_TIMEOUT = 10.0
+
+
+def run_server(records: int) -> None:
+    """The server side (a child process): print the port, serve until terminated."""
+    sys.path.insert(0, str(ROOT / "tests" / "serve"))
+    from snapshots import big_snapshot  # type: ignore[import-not-found]
+
+    from xfail_grabber.sinks.serve.app import create_app
+    from xfail_grabber.sinks.serve.runner import bind, serve_forever
+    from xfail_grabber.sinks.serve.state import DataState
+
+    snapshot = big_snapshot(records)
+    state = DataState(lambda: snapshot)
+    state.refresh()
+    sock = bind("127.0.0.1", 0)
+    print(sock.getsockname()[1], flush=True)
+    serve_forever(create_app(state), sock)
+
+
+async def one_request(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str, gzip: bool
+) -> tuple[int, int]:
+    encoding = "Accept-Encoding: gzip\r\n" if gzip else ""
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\n{encoding}\r\n".encode())
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    body = await reader.readexactly(length)
+    return status, len(body)
+
+
+async def client(
+    port: int,
+    until: float,
+    gzip: bool,
+    results: dict[str, list[float]],
+    errors: dict[str, int],
+    sizes: dict[str, int],
+    offset: int,
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    i = offset
+    try:
+        while time.perf_counter() < until:
+            path = ROUTES[i % len(ROUTES)]
+            i += 1
+            started = time.perf_counter()
+            try:
+                status, size = await asyncio.wait_for(
+                    one_request(reader, writer, path, gzip), REQUEST_TIMEOUT
+                )
+            except (
+                TimeoutError,
+                OSError,
+                asyncio.IncompleteReadError,
+                asyncio.LimitOverrunError,
+                ValueError,
+            ):
+                errors[path] += 1
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                continue
+            if status != 200:
+                errors[path] += 1
+                continue
+            results[path].append(time.perf_counter() - started)
+            sizes[path] = size
+    finally:
+        writer.close()
+
+
+async def load(port: int, clients: int, seconds: float, gzip: bool) -> dict[str, object]:
+    results: dict[str, list[float]] = defaultdict(list)
+    errors: dict[str, int] = defaultdict(int)
+    sizes: dict[str, int] = {}
+    started = time.perf_counter()
+    until = started + seconds
+    await asyncio.gather(
+        *(client(port, until, gzip, results, errors, sizes, n) for n in range(clients))
+    )
+    elapsed = time.perf_counter() - started
+    report: dict[str, object] = {}
+    for path in ROUTES:
+        times = sorted(results[path])
+        report[path] = {
+            "requests": len(times),
+            "requests_per_s": round(len(times) / elapsed, 1),
+            "p50_ms": round(1000 * statistics.median(times), 1) if times else None,
+            "p99_ms": round(1000 * times[int(0.99 * (len(times) - 1))], 1) if times else None,
+            "max_ms": round(1000 * times[-1], 1) if times else None,
+            "errors": errors[path],
+            "body_bytes": sizes.get(path),
+        }
+    every = sorted(t for path in ROUTES for t in results[path])
+    report["all"] = {
+        "requests": len(every),
+        "requests_per_s": round(len(every) / elapsed, 1),
+        "p50_ms": round(1000 * statistics.median(every), 1) if every else None,
+        "p99_ms": round(1000 * every[int(0.99 * (len(every) - 1))], 1) if every else None,
+        "errors": sum(errors.values()),
+    }
+    return report
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process (Linux), 0 where /proc is missing."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine() -> str:
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument("--identity", action="store_true", help="do not accept gzip")
+    parser.add_argument("--server", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.server:
+        run_server(args.records)
+        return 0
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--server", "--records", str(args.records)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline())
+        cpu_before, wall = cpu_seconds(server.pid), time.perf_counter()
+        report = asyncio.run(load(port, args.clients, args.seconds, not args.identity))
+        server_cpu = (cpu_seconds(server.pid) - cpu_before) / (time.perf_counter() - wall)
+    finally:
+        server.terminate()
+        server.wait(10)
+    summary = {
+        "machine": machine(),
+        "clients": args.clients,
+        "seconds": args.seconds,
+        "records": args.records,
+        "accept_gzip": not args.identity,
+        "server_cpu_percent": round(100 * server_cpu),
+        "load_average_before": load_before,
+        "routes": report,
+    }
+    print(json.dumps(summary, indent=2))
+    total = report["all"]
+    assert isinstance(total, dict)
+    return 0 if total["errors"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
