@@ -27,10 +27,13 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 MIB = 1024 * 1024
 TEST_SHARE = 0.88  # of the target bytes in test files; the rest is package code and helpers
 MUTED_SHARE = 0.10
+# Files without mutes that still say skip/xfail/flaky in ordinary code (skip_rows, a comment,
+# a fixture that calls pytest.skip): they pass a text prefilter and must yield no record.
+DECOY_SHARE = 0.12
 MIN_FILE, MAX_FILE = 350, 360_000
 SIGMA = 1.25  # log-normal spread of test-file sizes
 BASE_EPOCH = 1_559_390_400  # 2019-06-01T12:00:00Z: the first commit's date
@@ -212,6 +215,14 @@ class ModuleWriter:
         self.records: Counter[str] = Counter()
         self.names: set[str] = set()
         self.module_marks = 0
+        self.decoys = rng.choice((1, 2, 3)) if rng.random() < DECOY_SHARE else 0
+
+    def decoy(self) -> bool:
+        """Whether this file may say one more marker word in ordinary code."""
+        if self.decoys <= 0:
+            return False
+        self.decoys -= 1
+        return True
 
     # -- words -------------------------------------------------------------------------------
     def name(self, prefix: str) -> str:
@@ -328,6 +339,8 @@ class ModuleWriter:
             lines.append(f'"""{verb.title()} a {rng.choice(ADJS)} {noun} and check the result."""')
         for _ in range(rng.randint(1, 4)):
             kind = rng.randrange(8)
+            if kind in (4, 5) and not self.decoy():
+                kind = 6
             value = rng.randint(1, 500)
             if unittest_case and kind % 2:
                 lines += [
@@ -488,7 +501,7 @@ class ModuleWriter:
             f"def {self.name(noun)}(tmp_path):",
             f'    """A {noun} backed by a throwaway directory."""',
         ]
-        if rng.random() < 0.25:
+        if rng.random() < 0.25 and self.decoy():
             # Skipping from a fixture is no mute of a collected test function by itself.
             self.imports.add("shutil")
             lines += [
@@ -650,7 +663,7 @@ class ModuleWriter:
 
     def helper(self) -> str:
         rng, P = self.rng, self.P
-        if rng.random() < 0.3:
+        if rng.random() < 0.3 and self.decoy():
             # A helper that skips: pytest reaches it only through a test; not a record.
             self.imports.add("shutil")
             tool = rng.choice(("docker", "kubectl", "terraform"))
@@ -758,6 +771,7 @@ def source_module(rng: random.Random, area: str, target: int) -> str:
         "",
     ]
     size = sum(len(x) + 1 for x in lines)
+    word = "skip" if rng.random() < DECOY_SHARE else "allow"  # skip_missing / allow_missing
     while size < target:
         noun, verb = rng.choice(NOUNS), rng.choice(VERBS)
         if rng.random() < 0.3:
@@ -770,7 +784,7 @@ def source_module(rng: random.Random, area: str, target: int) -> str:
                 "",
                 f"    timeout: float = {rng.randint(1, 120)}.0",
                 f"    retries: int = {rng.randint(0, 5)}",
-                "    skip_validation: bool = False",
+                f"    {word}_partial: bool = False",
                 "    labels: dict[str, str] = field(default_factory=dict)",
             ]
         else:
@@ -778,12 +792,12 @@ def source_module(rng: random.Random, area: str, target: int) -> str:
                 "",
                 "",
                 f"def {verb}_{noun}(client: Client, {noun}_id: str, *, "
-                f"skip_missing: bool = False) -> dict[str, object]:",
-                f'    """{verb.title()} one {noun}; a missing one raises unless skip_missing."""',
+                f"{word}_missing: bool = False) -> dict[str, object]:",
+                f'    """{verb.title()} one {noun}; a missing one raises unless {word}_missing."""',
                 f'    response = client.request("{rng.choice(("GET", "POST", "PUT"))}", '
                 f'f"/v{rng.randint(1, 3)}/{noun}s/{{{noun}_id}}")',
-                "    if response.status == 404 and skip_missing:",
-                f'        log.debug("skip %s: not found", {noun}_id)',
+                f"    if response.status == 404 and {word}_missing:",
+                f'        log.debug("no %s: not found", {noun}_id)',
                 "        return {}",
                 "    response.raise_for_status()",
                 f"    return dict(response.json(), source={area!r})",
