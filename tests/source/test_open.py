@@ -61,6 +61,10 @@ def test_branch_and_ref_read_committed_objects(repo: Path) -> None:
     with open_source(str(repo), "feature") as checkout:
         assert contents(checkout) == {"tests/test_a.py": b"A1\n"}
         assert checkout.committed_at == datetime(2024, 1, 10, 10, 0, tzinfo=UTC)
+    git(repo, "tag", "v1", "HEAD~1")
+    with open_source(str(repo), "v1") as checkout:
+        assert contents(checkout) == {"tests/test_a.py": b"A1\n"}
+        assert checkout.branch == "v1"
     with open_source(str(repo), "main", ref="HEAD~1") as checkout:
         assert contents(checkout) == {"tests/test_a.py": b"A1\n"}
         assert checkout.branch == "main"

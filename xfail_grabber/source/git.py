@@ -76,7 +76,11 @@ def resolve(git_dir: Path, branch: str | None, ref: str | None) -> Revision:
         label = branch
     elif branch is not None:
         commit = None
-        for candidate in (f"refs/heads/{branch}", f"refs/remotes/origin/{branch}"):
+        for candidate in (
+            f"refs/heads/{branch}",
+            f"refs/remotes/origin/{branch}",
+            f"refs/tags/{branch}",
+        ):
             commit = rev_parse(git_dir, candidate)
             if commit is not None:
                 break
