@@ -71,8 +71,7 @@ def resolve(git_dir: Path, branch: str | None, ref: str | None) -> Revision:
     if ref is not None:
         commit = rev_parse(git_dir, ref)
         if commit is None:
-            suffix = " (the repository is empty)" if empty else ""
-            raise SourceError(f"unknown ref: {ref}{suffix}")
+            raise SourceError(f"unknown ref: {ref}{_why_missing(git_dir, empty)}")
         label = branch
     elif branch is not None:
         commit = None
@@ -85,8 +84,7 @@ def resolve(git_dir: Path, branch: str | None, ref: str | None) -> Revision:
             if commit is not None:
                 break
         if commit is None:
-            suffix = " (the repository is empty)" if empty else ""
-            raise SourceError(f"unknown branch: {branch}{suffix}")
+            raise SourceError(f"unknown branch: {branch}{_why_missing(git_dir, empty)}")
         label = branch
     else:
         label = head_branch(git_dir)
@@ -95,6 +93,14 @@ def resolve(git_dir: Path, branch: str | None, ref: str | None) -> Revision:
             raise SourceError(f"HEAD names no commit; give a branch (HEAD -> {label})")
     when = commit_time(git_dir, commit) if commit else None
     return Revision(branch=label, commit=commit, committed_at=when)
+
+
+def _why_missing(git_dir: Path, empty: bool) -> str:
+    if empty:
+        return " (the repository is empty)"
+    if (git_dir / "shallow").is_file():
+        return " (the repository is a shallow clone; older commits are not in it)"
+    return ""
 
 
 def is_promisor(git_dir: Path) -> bool:
