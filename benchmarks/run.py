@@ -191,6 +191,8 @@ def machine() -> dict[str, str]:
         "libcst": libcst_version,
         "git": subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip(),
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        # Other work on the machine slows the parallel scan more than the 1-process baselines.
+        "load_average": " ".join(f"{x:.1f}" for x in os.getloadavg()),
     }
 
 
@@ -317,7 +319,8 @@ def report(
     grep, loop = measures[0], measures[1]
     print(
         f"\nScanner benchmark, {info['date']}: {info['cpus']} CPUs ({info['cpu_model']}), "
-        f"Python {info['python']}, libcst {info['libcst']}, {info['git']}"
+        f"Python {info['python']}, libcst {info['libcst']}, {info['git']}, "
+        f"load average {info['load_average']}"
     )
     print(
         f"synthetic repo (seed {stats['seed']}, commit {str(stats['commit'])[:12]}): "
