@@ -148,6 +148,14 @@ def test_nul_characters_become_replacement_characters(db_url: str) -> None:
     assert stored is not None and stored.muted[0].reason == "a\ufffdb"
 
 
+def test_lone_surrogates_become_question_marks(db_url: str) -> None:
+    # e.g. a file name decoded with surrogateescape
+    store_snapshot(db_url, snapshot(records=(record(0, path="bad\udcff.py", reason="ok"),)))
+    stored = latest_snapshot(db_url)
+    assert stored is not None
+    assert (stored.muted[0].path, stored.muted[0].reason) == ("bad?.py", "ok")
+
+
 def test_trend_takes_the_last_snapshot_of_each_day(db_url: str) -> None:
     day1 = datetime(2026, 11, 20, 10, tzinfo=UTC)
     store_snapshot(db_url, snapshot(3, scanned_at=day1))
