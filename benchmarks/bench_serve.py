@@ -1,12 +1,15 @@
 """Load benchmark of `grabber serve`: N concurrent keep-alive clients for S seconds against
 /redash and /api/muted, on loopback, over a snapshot of 10,000 hand-built records.
 
-The server runs in its own process (as in production: one uvicorn process); the clients are
-asyncio connections in this process. Each client alternates /redash and /api/muted (with a
-filter and a page, as the dashboard and Grafana ask). Reported: requests/s, p50/p99/max
-latency per route, and errors (non-200 answers, broken connections, timeouts).
+The server runs in its own process (as in production: one uvicorn process). The clients are wrk
+connections when wrk is installed (Debian package `wrk`; half the clients on each route), else
+asyncio connections in this process, each alternating the routes (their own CPU use then
+weighs on the figures). /api/muted is asked with a filter and a page, as the dashboard and
+Grafana ask. Reported: requests/s, p50/p99/max latency per route, errors (non-200 answers,
+broken connections, timeouts), the server's CPU use and the machine's load before the run.
 
     python benchmarks/bench_serve.py                     # 50 clients, 20 s, gzip accepted
+    python benchmarks/bench_serve.py --client python     # the asyncio clients even with wrk
     python benchmarks/bench_serve.py --identity          # bodies uncompressed
     python benchmarks/bench_serve.py --clients 10 --seconds 5 --records 1000
 """
@@ -18,6 +21,8 @@ import asyncio
 import json
 import os
 import platform
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -28,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-ROUTES = ("/redash", "/api/muted?kind=xfailflake,skip&limit=100&offset=200")
+ROUTES = ["/redash", "/api/muted?kind=xfailflake,skip&limit=100&offset=200"]
 REQUEST_TIMEOUT = 10.0
 
 
@@ -147,6 +152,69 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _ms(text: str) -> float:
+    number = re.match(r"([\d.]+)([a-z]+)", text)
+    assert number, text
+    return round(float(number.group(1)) * UNITS_MS[number.group(2)], 1)
+
+
+def wrk_load(port: int, clients: int, seconds: float, gzip: bool) -> dict[str, object]:
+    """The same load from wrk (C, one thread per route): client overhead out of the figures."""
+    shares = [clients // len(ROUTES) + (i < clients % len(ROUTES)) for i in range(len(ROUTES))]
+    header = ["-H", "Accept-Encoding: gzip"] if gzip else []
+    runs = [
+        subprocess.Popen(
+            [
+                "wrk",
+                "-t1",
+                f"-c{share}",
+                f"-d{max(1, round(seconds))}s",
+                "--latency",
+                "--timeout",
+                "10s",
+                *header,
+                f"http://127.0.0.1:{port}{path}",
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for path, share in zip(ROUTES, shares, strict=True)
+    ]
+    report: dict[str, object] = {}
+    total_rps, total_errors, total_requests = 0.0, 0, 0
+    for path, run in zip(ROUTES, runs, strict=True):
+        out, _ = run.communicate(timeout=seconds + 60)
+        latency = re.search(r"Latency\s+(\S+)\s+(\S+)\s+(\S+)", out)
+        p50 = re.search(r"50%\s+(\S+)", out)
+        p99 = re.search(r"99%\s+(\S+)", out)
+        requests = re.search(r"(\d+) requests in", out)
+        rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+        assert latency and p50 and p99 and requests and rps, out
+        errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+        non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        errors += int(non_2xx.group(1)) if non_2xx else 0
+        report[path] = {
+            "requests": int(requests.group(1)),
+            "requests_per_s": float(rps.group(1)),
+            "p50_ms": _ms(p50.group(1)),
+            "p99_ms": _ms(p99.group(1)),
+            "max_ms": _ms(latency.group(3)),
+            "errors": errors,
+        }
+        total_rps += float(rps.group(1))
+        total_errors += errors
+        total_requests += int(requests.group(1))
+    report["all"] = {
+        "requests": total_requests,
+        "requests_per_s": round(total_rps, 1),
+        "errors": total_errors,
+    }
+    return report
+
+
 def machine() -> str:
     model = platform.processor() or platform.machine()
     try:
@@ -167,8 +235,19 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--identity", action="store_true", help="do not accept gzip")
+    parser.add_argument(
+        "--route", action="append", metavar="PATH", help="request this path instead (repeatable)"
+    )
+    parser.add_argument(
+        "--client",
+        choices=["auto", "wrk", "python"],
+        default="auto",
+        help="load generator: wrk when installed (auto), else asyncio here",
+    )
     parser.add_argument("--server", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.route:
+        ROUTES[:] = args.route
     if args.server:
         run_server(args.records)
         return 0
@@ -182,7 +261,11 @@ def main() -> int:
         assert server.stdout is not None
         port = int(server.stdout.readline())
         cpu_before, wall = cpu_seconds(server.pid), time.perf_counter()
-        report = asyncio.run(load(port, args.clients, args.seconds, not args.identity))
+        use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk"))
+        if use_wrk:
+            report = wrk_load(port, args.clients, args.seconds, not args.identity)
+        else:
+            report = asyncio.run(load(port, args.clients, args.seconds, not args.identity))
         server_cpu = (cpu_seconds(server.pid) - cpu_before) / (time.perf_counter() - wall)
     finally:
         server.terminate()
@@ -193,6 +276,7 @@ def main() -> int:
         "seconds": args.seconds,
         "records": args.records,
         "accept_gzip": not args.identity,
+        "client": "wrk" if use_wrk else "python asyncio",
         "server_cpu_percent": round(100 * server_cpu),
         "load_average_before": load_before,
         "routes": report,
