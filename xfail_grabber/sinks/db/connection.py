@@ -31,6 +31,7 @@ _TRACERS: list[Callable[[str], None]] = []
 # Serialization failures, deadlocks, and the catalogue races of two first-time CREATEs.
 RETRY_SQLSTATES = {"40001", "40P01", "42P07", "42710", "23505"}
 ATTEMPTS = 6
+INSERT_CHUNK = 256
 
 
 @contextmanager
@@ -97,20 +98,35 @@ class Db:
 
     def insert_values(self, head: str, rows: Sequence[Sequence[Any]]) -> None:
         """Multi-row `head VALUES (...), (...)`, each statement under the dialect's byte limit."""
+        if not rows:
+            return
         limit = self.dialect.max_statement_bytes or 64 * 1024 * 1024
+        head_bytes = head.encode("utf-8") + b" VALUES "
+        template = "(" + ",".join(["%s"] * len(rows[0])) + ")"
+        batch: list[bytes] = []
+        size = len(head_bytes)
         cursor = self.raw.cursor()
+
+        def add(literal: bytes) -> None:
+            nonlocal batch, size
+            if batch and size + len(literal) + 1 > limit:
+                self._run(cursor, head_bytes + b",".join(batch))
+                batch, size = [], len(head_bytes)
+            batch.append(literal)
+            size += len(literal) + 1
+
         try:
-            head_bytes = head.encode("utf-8") + b" VALUES "
-            template = "(" + ",".join(["%s"] * len(rows[0])) + ")" if rows else ""
-            batch: list[bytes] = []
-            size = len(head_bytes)
-            for row in rows:
-                literal = cursor.mogrify(template, tuple(row))
-                if batch and size + len(literal) + 1 > limit:
-                    self._run(cursor, head_bytes + b",".join(batch))
-                    batch, size = [], len(head_bytes)
-                batch.append(literal)
-                size += len(literal) + 1
+            # Rows are quoted by the driver a chunk at a time (one call per row is the slow
+            # part); a chunk too big to share a statement is split into its rows.
+            for start in range(0, len(rows), INSERT_CHUNK):
+                chunk = rows[start : start + INSERT_CHUNK]
+                params = [value for row in chunk for value in row]
+                literal = cursor.mogrify(",".join([template] * len(chunk)), params)
+                if len(literal) + len(head_bytes) + 1 <= limit:
+                    add(literal)
+                else:
+                    for row in chunk:
+                        add(cursor.mogrify(template, tuple(row)))
             if batch:
                 self._run(cursor, head_bytes + b",".join(batch))
         finally:
