@@ -21,6 +21,7 @@ setup(
         "GitPython>=3.1.41",
         "libcst>=1.5.0",
         "platformdirs>=3.0",
+        "psycopg2-binary>=2.9.9",
         "starlette>=0.37",
         "uvicorn>=0.29",
     ],

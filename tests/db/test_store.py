@@ -236,3 +236,10 @@ def test_hostile_schema_name_is_quoted(kind: str, pg_base: str, tmp_path: Path) 
     url = url_for(kind, pg_base, tmp_path, 'we"ird; DROP SCHEMA public CASCADE; --')
     store_snapshot(url, snapshot(1))
     assert latest_snapshot(url) == snapshot(1)
+
+
+def test_copy_is_utf8_whatever_the_client_encoding(pg_base: str, tmp_path: Path) -> None:
+    url = url_for("postgresql", pg_base, tmp_path, "s_latin1") + "&client_encoding=LATIN1"
+    emoji = snapshot(records=(record(0, reason="🎉 ünï"), record(1, reason="中文")))
+    store_snapshot(url, emoji)
+    assert latest_snapshot(url) == emoji

@@ -202,10 +202,12 @@ def _open_raw(url: DbUrl) -> Any:
                 raw.execute("PRAGMA journal_mode=WAL")
         return raw
     import psycopg2
+    import psycopg2.extensions
 
     raw = psycopg2.connect(**url.connect_kwargs())
     raw.autocommit = True
-    raw.set_client_encoding("UTF8")  # COPY sends UTF-8 bytes
+    if url.kind == "postgresql" and psycopg2.extensions.encodings.get(raw.encoding) != "utf_8":
+        raw.set_client_encoding("UTF8")  # COPY sends UTF-8 bytes (Redshift is always UTF-8)
     return raw
 
 
