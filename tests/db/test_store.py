@@ -222,7 +222,9 @@ def test_parse_duration_rejects(text: str) -> None:
         parse_duration(text)
 
 
-@pytest.mark.parametrize("prefix", ['x"; DROP TABLE snapshots; --', "Mixed Case ", "xg_"])
+@pytest.mark.parametrize(
+    "prefix", ['x"; DROP TABLE snapshots; --', "Mixed Case ", "xg_", "a?b%s%(x)s% '"]
+)
 def test_hostile_table_prefix_is_quoted(db_url: str, prefix: str) -> None:
     url = with_names(db_url, table_prefix=prefix)
     store_snapshot(url, snapshot(2))

@@ -7,6 +7,7 @@ what a dialect sends (`trace_statements`).
 from __future__ import annotations
 
 import random
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -32,6 +33,7 @@ _TRACERS: list[Callable[[str], None]] = []
 RETRY_SQLSTATES = {"40001", "40P01", "42P07", "42710", "23505"}
 ATTEMPTS = 6
 INSERT_CHUNK = 256
+_QUOTED = re.compile(r"(\"(?:[^\"]|\"\")*\"|'(?:[^']|'')*')")
 
 
 @contextmanager
@@ -68,8 +70,15 @@ class Db:
         self.names = Names(schema, prefix)
 
     def sql(self, text: str) -> str:
-        """Our statements are written with `?`; PostgreSQL drivers want `%s`."""
-        return text.replace("?", self.dialect.param) if self.dialect.param != "?" else text
+        """Our statements are written with `?`; psycopg2 wants `%s`, and `%` doubled, also
+        inside quoted names (a table prefix may hold `?` or `%`)."""
+        if self.dialect.param == "?":
+            return text
+        parts = _QUOTED.split(text)
+        for i, part in enumerate(parts):
+            part = part.replace("%", "%%")
+            parts[i] = part if i % 2 else part.replace("?", "%s")
+        return "".join(parts)
 
     def execute(self, text: str, params: Sequence[Any] = ()) -> list[Row]:
         cursor = self.raw.cursor()
@@ -77,7 +86,10 @@ class Db:
             if self.dialect.name == "sqlite":
                 cursor.execute(text, tuple(params))
             else:
-                cursor.execute(self.sql(text), tuple(params) if params else None)
+                if params:
+                    cursor.execute(self.sql(text), tuple(params))
+                else:  # no parameters: psycopg2 sends the text as it is
+                    cursor.execute(text)
             if self.dialect.name != "sqlite":
                 _trace(cursor.query)
             return list(cursor.fetchall()) if cursor.description else []
