@@ -1,0 +1,266 @@
+"""Repository benchmark (issue 3): the scan cache and `grabber history`.
+
+Builds the synthetic repository of synth.py (under benchmarks/.work/, once), copies it, and
+adds a year of history with synth.churn: 51 commits that each touch 2% of the test files (add,
+remove or edit a mute; add or remove a test), a week's worth of churn each, then one commit
+touching 1%; then packs the repository as a real one would be (`git gc`). It measures,
+reading git objects (`REPO main --ref COMMIT`, no work tree), each figure the median of
+--repeat runs:
+
+- cold: a scan of HEAD~1 with an empty cache directory;
+- warm, same commit: the same scan again, cache warm;
+- warm, 1% changed: a scan of HEAD (1% of the test files differ from HEAD~1), cache warm;
+- history: `grabber history` over 52 points, one per commit HEAD~51..HEAD (synth.churn dates
+  commits a day apart; each point stands for a week of churn), with an empty cache directory.
+
+Warm results are checked against cold ones (identical records), and the ratios reported
+against the targets of issue 3: warm <= 0.1 x cold, history of 52 points <= 3 x cold. Times
+are measured in process (the scan itself: listing, reading blobs, the cache, the parser
+pool); the same figures for the CLI as a child process, interpreter start included, follow.
+
+    python3 benchmarks/bench_repo.py [--files 2500] [--target-mb 15] [--repeat 3] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(HERE), str(ROOT)]
+import synth  # noqa: E402
+
+with warnings.catch_warnings():  # libcst 1.0 warns on import under newer mypy_extensions
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import libcst  # noqa: F401
+
+from xfail_grabber.config import Settings  # noqa: E402
+from xfail_grabber.core import snapshot_of  # noqa: E402
+from xfail_grabber.history import scan_history  # noqa: E402
+from xfail_grabber.model import Snapshot  # noqa: E402
+from xfail_grabber.source.cache import open_scan_cache  # noqa: E402
+from xfail_grabber.source.open import open_git, open_source  # noqa: E402
+
+WEEKS = 52
+WEEKLY_CHURN = 0.02
+LAST_CHURN = 0.01
+TARGET_WARM = 0.1
+TARGET_HISTORY = 3.0
+
+
+def base_repo(work: Path, files: int, target_mb: float) -> tuple[Path, dict[str, Any]]:
+    """The synthetic repository with a year of weekly churn, built once and reused."""
+    place = work / f"repo-bench-v{synth.GENERATOR_VERSION}-f{files}-mb{target_mb:g}"
+    stats_file = place.with_suffix(".json")
+    if stats_file.is_file() and place.is_dir():
+        return place, json.loads(stats_file.read_text())
+    shutil.rmtree(place, ignore_errors=True)
+    started = time.perf_counter()
+    stats = synth.build(place, files=files, seed=1, target_mb=target_mb)
+    changed = 0
+    for week in range(WEEKS - 1):
+        changed += len(synth.churn(place, WEEKLY_CHURN, seed=100 + week))
+    last = synth.churn(place, LAST_CHURN, seed=999)
+    _git(place, "gc", "--quiet")
+    stats.update(
+        weekly_changed_files=changed / (WEEKS - 1),
+        last_changed_files=len(last),
+        build_seconds=round(time.perf_counter() - started, 1),
+    )
+    stats_file.write_text(json.dumps(stats, indent=2))
+    return place, stats
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def scan(repo: Path, commit: str, cache_dir: Path) -> Snapshot:
+    with (
+        open_source(str(repo), "main", commit, cache_dir=cache_dir) as checkout,
+        open_scan_cache(cache_dir) as cache,
+    ):
+        return snapshot_of(checkout, Settings(), cache=cache)
+
+
+def history_run(repo: Path, cache_dir: Path) -> list[Snapshot]:
+    times = [
+        datetime.fromtimestamp(int(t), UTC)
+        for t in _git(repo, "log", "--first-parent", f"-{WEEKS}", "--format=%ct").split()
+    ]
+    moments = sorted(times)
+    assert len(moments) == WEEKS
+    found = list(
+        scan_history(
+            open_git(str(repo)),
+            "main",
+            [m + timedelta(seconds=1) for m in moments],
+            Settings(),
+            cache_dir=cache_dir,
+        )
+    )
+    return [snapshot for _, snapshot in found]
+
+
+def timed(func: Callable[[], Any], label: str = "") -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = func()
+    seconds = time.perf_counter() - started
+    if label:
+        print(f"  {label}: {seconds:.2f} s", file=sys.stderr, flush=True)
+    return seconds, result
+
+
+def cli(args: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "xfail_grabber", *args],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        cwd=ROOT,
+    )
+    return time.perf_counter() - started
+
+
+def measure(repo: Path, repeat: int, scratch: Path) -> dict[str, Any]:
+    head = _git(repo, "rev-parse", "HEAD")
+    parent = _git(repo, "rev-parse", "HEAD~1")
+    runs: dict[str, list[float]] = {
+        "cold": [],
+        "warm_same": [],
+        "warm_1pct": [],
+        "history": [],
+        "cli_cold": [],
+        "cli_warm_same": [],
+    }
+    records = 0
+    for n in range(repeat):
+        cache = scratch / f"cache-{n}"
+        seconds, cold = timed(lambda c=cache: scan(repo, parent, c), "cold")  # type: ignore[misc]
+        runs["cold"].append(seconds)
+        seconds, warm = timed(lambda c=cache: scan(repo, parent, c), "warm")  # type: ignore[misc]
+        runs["warm_same"].append(seconds)
+        assert warm.muted == cold.muted and warm.errors == cold.errors
+        seconds, changed = timed(lambda c=cache: scan(repo, head, c), "warm 1%")  # type: ignore[misc]
+        runs["warm_1pct"].append(seconds)
+        if n == 0:
+            fresh = scan(repo, head, scratch / "check")
+            assert changed.muted == fresh.muted, "warm scan differs from a cold one"
+            records = len(cold.muted)
+        seconds, points = timed(
+            lambda n=n: history_run(repo, scratch / f"hist-{n}"),  # type: ignore[misc]
+            "history",
+        )
+        runs["history"].append(seconds)
+        assert len(points) == WEEKS and points[-1].muted == fresh.muted
+        cli_cache = str(scratch / f"cli-{n}")
+        args = ["dump", str(repo), "main", "--ref", parent, "--cache-dir", cli_cache]
+        runs["cli_cold"].append(cli(args))
+        runs["cli_warm_same"].append(cli(args))
+    med = {k: statistics.median(v) for k, v in runs.items()}
+    return {
+        "seconds": {k: round(v, 3) for k, v in med.items()},
+        "ratios": {
+            "warm_same_commit": round(med["warm_same"] / med["cold"], 3),
+            "warm_1pct_changed": round(med["warm_1pct"] / med["cold"], 3),
+            "history_52_points": round(med["history"] / med["cold"], 3),
+            "cli_warm_same_commit": round(med["cli_warm_same"] / med["cli_cold"], 3),
+        },
+        "records_at_head_1": records,
+        "repeat": repeat,
+    }
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}, git {_git(ROOT, '--version')[12:]}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--files", type=int, default=2500)
+    parser.add_argument("--target-mb", type=float, default=15.0)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", action="store_true", help="Print the figures as JSON.")
+    args = parser.parse_args(argv)
+    work = HERE / ".work"
+    work.mkdir(exist_ok=True)
+    repo, stats = base_repo(work, args.files, args.target_mb)
+    with tempfile.TemporaryDirectory(prefix="bench-repo-") as scratch:
+        result = measure(repo, args.repeat, Path(scratch))
+    result["repository"] = {
+        k: stats[k]
+        for k in ("test_files", "py_files", "bytes", "weekly_changed_files", "last_changed_files")
+    }
+    result["machine"] = machine()
+    result["date"] = datetime.now(UTC).date().isoformat()
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    s, r = result["seconds"], result["ratios"]
+    rows = [
+        ("cold scan of one commit", s["cold"], 1.0, ""),
+        ("warm re-scan, same commit", s["warm_same"], r["warm_same_commit"], f"<= {TARGET_WARM}"),
+        (
+            "warm scan, 1% of test files changed",
+            s["warm_1pct"],
+            r["warm_1pct_changed"],
+            f"<= {TARGET_WARM}",
+        ),
+        (
+            f"history, {WEEKS} points, cold cache",
+            s["history"],
+            r["history_52_points"],
+            f"<= {TARGET_HISTORY}",
+        ),
+        ("CLI `grabber dump`, cold (child process)", s["cli_cold"], 1.0, ""),
+        (
+            "CLI `grabber dump`, warm, same commit",
+            s["cli_warm_same"],
+            r["cli_warm_same_commit"],
+            "",
+        ),
+    ]
+    repo_stats = result["repository"]
+    print(
+        f"repository: {repo_stats['py_files']} .py files ({repo_stats['test_files']} tests, "
+        f"{repo_stats['bytes'] / 2**20:.1f} MB), {WEEKS} commits touching "
+        f"~{repo_stats['weekly_changed_files']:.0f} test files each"
+    )
+    print(f"machine: {result['machine']}; median of {args.repeat}")
+    print()
+    print("| measurement | seconds | ratio to cold | target |")
+    print("|---|---:|---:|---|")
+    for name, seconds, ratio, target in rows:
+        print(f"| {name} | {seconds:.2f} | {ratio:.3f} | {target} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
