@@ -8,17 +8,18 @@ body). Positions are computed only for snippets where a mute was found.
 
 from __future__ import annotations
 
+import ast
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from ..config import Settings
 from ..model import MutedTest
 from .facts import FileFacts, ImportRef, Pending
+from .lines import pair_statements
 from .marks import Arg, MarkSpec, Target, kind_of, make_record
 
 KNOWN_MODULES = ("pytest", "_pytest", "unittest", "flaky")
@@ -97,18 +98,18 @@ class Found:
 
 
 class Snippet:
-    """A parsed piece of the file and where it starts; positions computed on first use."""
+    """A parsed run of top-level statements, with the ast statements it was cut from."""
 
-    def __init__(self, module: cst.Module, first_line: int) -> None:
+    def __init__(self, module: cst.Module, statements: Sequence[ast.stmt]) -> None:
         self.module = module
-        self.offset = first_line - 1
-        self._positions: Any = None
+        self.statements = statements
+        self._lines: dict[int, int] | None = None
 
     def line(self, node: cst.CSTNode) -> int:
-        if self._positions is None:
-            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
-            self._positions = wrapper.resolve(PositionProvider)
-        return int(self._positions[node].start.line) + self.offset
+        if self._lines is None:
+            self._lines = {}
+            pair_statements(self.module.body, self.statements, self._lines)
+        return self._lines.get(id(node), 0)
 
 
 @dataclass
@@ -298,6 +299,7 @@ class Walker:
             found = self.resolve(small.value)
             if found and found.spec and found.spec.qualname == "pytest.skip":
                 found.condition = condition
+                found.node = small
                 self.module_marks.append(found)
 
     def _decorator_marks(self, node: cst.FunctionDef | cst.ClassDef) -> list[Found]:
@@ -500,16 +502,17 @@ class Walker:
             parts = dotted(call.func)
             if parts == ["self", "skipTest"]:
                 spec = MarkSpec("skipTest", "skipTest", to_args(call.args))
-                return Found(call, spec=spec, snippet=self.current)
+                return Found(small, spec=spec, snippet=self.current)
             mark = self.resolve(call)
             if mark and mark.spec and mark.spec.qualname in ("pytest.skip", "pytest.xfail"):
+                mark.node = small
                 return mark
         if isinstance(small, cst.Raise) and small.exc is not None:
             exc = small.exc
             mark = self.resolve(exc)
             if mark and mark.spec and mark.spec.qualname == "unittest.SkipTest":
                 spec = MarkSpec("SkipTest", "SkipTest", mark.spec.args)
-                return Found(exc, spec=spec, snippet=self.current)
+                return Found(small, spec=spec, snippet=self.current)
         return None
 
 

@@ -27,14 +27,16 @@ from .cst import Snippet, Walker
 from .facts import FileFacts
 from .regex import scan_text as regex_scan
 
+# Whole words only: `skip_rows` or `xfail_count` in ordinary code does not make a file a suspect.
+MUTE_WORDS = frozenset({"skip", "skipif", "xfail", "flaky", "skipIf", "skipUnless",
+                        "expectedFailure", "skipTest", "SkipTest", "pytestmark"})
 ODD_LINE_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 def keyword_pattern(names: tuple[str, ...] | list[str]) -> re.Pattern[str]:
     """Words whose presence means a statement (or file) may hold a mute."""
-    words = sorted(set(names) | {"skip", "xfail", "flaky", "expectedFailure", "SkipTest",
-                                 "pytestmark"})
-    return re.compile("|".join(re.escape(w) for w in words))
+    words = sorted(set(names) | MUTE_WORDS)
+    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b")
 
 
 def keyword_bytes_pattern(names: tuple[str, ...] | list[str]) -> re.Pattern[bytes]:
@@ -75,8 +77,8 @@ def scan_text(path: str, text: str, settings: Settings, is_test: bool,
         return _fallback(path, text, settings, is_test, f"not valid Python 3: {exc}")
     walker = Walker(path, settings, is_test)
     try:
-        for first_line, source in select(text, tree, settings, extra_names):
-            walker.walk_module(Snippet(cst.parse_module(source), first_line))
+        for statements, source in select(text, tree, settings, extra_names):
+            walker.walk_module(Snippet(cst.parse_module(source), statements))
         return walker.facts()
     except (cst.ParserSyntaxError, RecursionError, MemoryError) as exc:
         return _fallback(path, text, settings, is_test, f"libcst cannot parse it: {exc}")
@@ -95,14 +97,14 @@ def _span(node: ast.stmt) -> tuple[int, int]:
 
 
 def select(text: str, tree: ast.Module, settings: Settings,
-           extra_names: tuple[str, ...]) -> list[tuple[int, str]]:
-    """The (first line, source) snippets of the top-level statements that can matter."""
+           extra_names: tuple[str, ...]) -> list[tuple[list[ast.stmt], str]]:
+    """The snippets (ast statements, source) of the top-level statements that can matter."""
     if ODD_LINE_BREAKS.search(text):
-        return [(1, text)]  # str.splitlines would disagree with Python's line numbers
+        return [(tree.body, text)]  # str.splitlines would disagree with Python's lines
     lines = text.splitlines(keepends=True)
     pattern = keyword_pattern([*settings.mark_names, *extra_names])
     if any(_marks_whole_module(node, pattern) for node in tree.body):
-        return [(1, text)]  # pytestmark or a module-level skip reaches every test
+        return [(tree.body, text)]  # pytestmark or a module-level skip reaches every test
     spans = [_span(node) for node in tree.body]
     segments = ["".join(lines[start - 1:end]) for start, end in spans]
     wanted = [False] * len(spans)
@@ -145,15 +147,17 @@ def select(text: str, tree: ast.Module, settings: Settings,
                         wanted[other] = changed = True
             elif any(wanted[other] for other in related):
                 wanted[index] = changed = True
-    merged: list[list[int]] = []
-    for (start, end), take in zip(spans, wanted, strict=True):
-        if not take:
-            continue
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    return [(start, "".join(lines[start - 1:end])) for start, end in merged]
+    # One libcst call per run of consecutive statements: each call has a fixed cost.
+    runs: list[tuple[list[ast.stmt], list[int]]] = []
+    previous = False
+    for node, (start, end), take in zip(tree.body, spans, wanted, strict=True):
+        if take and runs and (previous or start <= runs[-1][1][1]):
+            runs[-1][0].append(node)
+            runs[-1][1][1] = max(runs[-1][1][1], end)
+        elif take:
+            runs.append(([node], [start, end]))
+        previous = take
+    return [(nodes, "".join(lines[start - 1:end])) for nodes, (start, end) in runs]
 
 
 def _marks_whole_module(node: ast.stmt, pattern: re.Pattern[str]) -> bool:
