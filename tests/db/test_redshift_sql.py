@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,6 +24,7 @@ from xfail_grabber.sinks.db import (
     upgrade,
 )
 from xfail_grabber.sinks.db.dialect import REDSHIFT_MAX_STATEMENT_BYTES, truncate_utf8
+from xfail_grabber.sinks.db.literals import inline, literal
 
 from .helpers import admin_connection, count_rows, record, snapshot, url_for
 
@@ -48,7 +49,7 @@ FORBIDDEN_NODES = (
 )
 FORBIDDEN_TEXT = re.compile(
     r"\bON\s+CONFLICT\b|\bRETURNING\b|\bSERIAL\b|\bCREATE\s+(UNIQUE\s+)?INDEX\b|\bJSONB?\b"
-    r"|\bFROM\s+STDIN\b|\[\]|\bpg_advisory|\bSAVEPOINT\b",
+    r"|\bFROM\s+STDIN\b|\[\]|\bpg_advisory|\bSAVEPOINT\b|(?<![\w'])E'",
     re.IGNORECASE,
 )
 # Statements sqlglot cannot parse and that Redshift does support.
@@ -159,3 +160,32 @@ def test_multi_row_inserts_stay_under_16_mb(pg_base: str, tmp_path: Path) -> Non
 )
 def test_truncate_utf8_never_splits_a_character(text: str, limit: int, expected: str) -> None:
     assert truncate_utf8(text, limit) == expected
+
+
+def test_backslashes_are_escaped_the_redshift_way(pg_base: str, tmp_path: Path) -> None:
+    url = url_for("redshift", pg_base, tmp_path, "rs_" + uuid.uuid4().hex[:8])
+    text = "C:\\temp\\new \\' \\\\ end\\"
+    with trace_statements() as statements:
+        store_snapshot(url, snapshot(records=(record(0, reason=text),), repo="r\\" + text))
+    inserts = [s for s in statements if s.startswith("INSERT INTO") and "muted_tests" in s[:80]]
+    assert "'C:\\\\temp\\\\new \\\\'' \\\\\\\\ end\\\\'" in inserts[0]
+    stored = latest_snapshot(url, "r\\" + text)
+    assert stored is not None and stored.muted[0].reason == text
+
+
+def test_inline_fills_placeholders_outside_quotes_only() -> None:
+    assert inline("SELECT \"a?\" FROM t WHERE x = ? AND y = '?' AND z = ?", ["it's", 3]) == (
+        "SELECT \"a?\" FROM t WHERE x = 'it''s' AND y = '?' AND z = 3"
+    )
+    assert (
+        literal(None) == "NULL"
+        and literal(True) == "TRUE"
+        and literal(date(2026, 1, 2)) == ("CAST('2026-01-02' AS DATE)")
+    )
+    assert literal(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)) == (
+        "CAST('2026-01-02 03:04:05+00:00' AS TIMESTAMPTZ)"
+    )
+    with pytest.raises(ValueError, match="fewer parameters"):
+        inline("? ?", [1])
+    with pytest.raises(ValueError, match="more parameters"):
+        inline("?", [1, 2])

@@ -7,7 +7,6 @@ what a dialect sends (`trace_statements`).
 from __future__ import annotations
 
 import random
-import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -23,6 +22,7 @@ from .errors import (
     PermissionDenied,
     one_line,
 )
+from .literals import QUOTED, inline, literal
 from .url import DbUrl, parse_url
 
 T = TypeVar("T")
@@ -32,8 +32,6 @@ _TRACERS: list[Callable[[str], None]] = []
 # Serialization failures, deadlocks, and the catalogue races of two first-time CREATEs.
 RETRY_SQLSTATES = {"40001", "40P01", "42P07", "42710", "23505"}
 ATTEMPTS = 6
-INSERT_CHUNK = 256
-_QUOTED = re.compile(r"(\"(?:[^\"]|\"\")*\"|'(?:[^']|'')*')")
 
 
 @contextmanager
@@ -74,7 +72,7 @@ class Db:
         inside quoted names (a table prefix may hold `?` or `%`)."""
         if self.dialect.param == "?":
             return text
-        parts = _QUOTED.split(text)
+        parts = QUOTED.split(text)
         for i, part in enumerate(parts):
             part = part.replace("%", "%%")
             parts[i] = part if i % 2 else part.replace("?", "%s")
@@ -85,6 +83,8 @@ class Db:
         try:
             if self.dialect.name == "sqlite":
                 cursor.execute(text, tuple(params))
+            elif self.dialect.name == "redshift":
+                cursor.execute(inline(text, params) if params else text)
             else:
                 if params:
                     cursor.execute(self.sql(text), tuple(params))
@@ -100,45 +100,24 @@ class Db:
         if self.dialect.name == "sqlite":
             self.raw.executemany(text, rows)
             return
-        cursor = self.raw.cursor()
-        try:
-            for row in rows:
-                cursor.execute(self.sql(text), tuple(row))
-                _trace(cursor.query)
-        finally:
-            cursor.close()
+        for row in rows:
+            self.execute(text, row)
 
     def insert_values(self, head: str, rows: Sequence[Sequence[Any]]) -> None:
-        """Multi-row `head VALUES (...), (...)`, each statement under the dialect's byte limit."""
-        if not rows:
-            return
+        """Redshift: multi-row `head VALUES (...), (...)`, each statement under 16 MB."""
         limit = self.dialect.max_statement_bytes or 64 * 1024 * 1024
         head_bytes = head.encode("utf-8") + b" VALUES "
-        template = "(" + ",".join(["%s"] * len(rows[0])) + ")"
         batch: list[bytes] = []
         size = len(head_bytes)
         cursor = self.raw.cursor()
-
-        def add(literal: bytes) -> None:
-            nonlocal batch, size
-            if batch and size + len(literal) + 1 > limit:
-                self._run(cursor, head_bytes + b",".join(batch))
-                batch, size = [], len(head_bytes)
-            batch.append(literal)
-            size += len(literal) + 1
-
         try:
-            # Rows are quoted by the driver a chunk at a time (one call per row is the slow
-            # part); a chunk too big to share a statement is split into its rows.
-            for start in range(0, len(rows), INSERT_CHUNK):
-                chunk = rows[start : start + INSERT_CHUNK]
-                params = [value for row in chunk for value in row]
-                literal = cursor.mogrify(",".join([template] * len(chunk)), params)
-                if len(literal) + len(head_bytes) + 1 <= limit:
-                    add(literal)
-                else:
-                    for row in chunk:
-                        add(cursor.mogrify(template, tuple(row)))
+            for row in rows:
+                values = ("(" + ",".join([literal(v) for v in row]) + ")").encode("utf-8")
+                if batch and size + len(values) + 1 > limit:
+                    self._run(cursor, head_bytes + b",".join(batch))
+                    batch, size = [], len(head_bytes)
+                batch.append(values)
+                size += len(values) + 1
             if batch:
                 self._run(cursor, head_bytes + b",".join(batch))
         finally:
@@ -218,6 +197,12 @@ def _open_raw(url: DbUrl) -> Any:
 
     raw = psycopg2.connect(**url.connect_kwargs())
     raw.autocommit = True
+    if url.kind == "redshift" and raw.get_parameter_status("standard_conforming_strings") == "on":
+        # Not Redshift itself (it reads backslashes as escapes): a PostgreSQL server in
+        # Redshift's place is asked to read our literals the way Redshift does.
+        with raw.cursor() as cursor:
+            cursor.execute("SET standard_conforming_strings TO off")
+            cursor.execute("SET escape_string_warning TO off")
     if url.kind == "postgresql" and psycopg2.extensions.encodings.get(raw.encoding) != "utf_8":
         raw.set_client_encoding("UTF8")  # COPY sends UTF-8 bytes (Redshift is always UTF-8)
     return raw

@@ -37,11 +37,11 @@ def insert_rows(
     target = db.names.table(table)
     if db.dialect.use_copy and len(rows) > 1:
         db.copy(target, [f'"{c[0]}"' for c in columns], rows)
-    elif db.dialect.name == "sqlite":
+    elif db.dialect.name == "redshift":
+        db.insert_values(f"INSERT INTO {target} ({columns_sql(columns)})", rows)
+    else:
         marks = ", ".join("?" * len(columns))
         db.executemany(f"INSERT INTO {target} ({columns_sql(columns)}) VALUES ({marks})", rows)
-    else:
-        db.insert_values(f"INSERT INTO {target} ({columns_sql(columns)})", rows)
 
 
 def _replace(db: Db, snapshot: Snapshot) -> None:
