@@ -188,8 +188,8 @@ def wrk_load(port: int, clients: int, seconds: float, gzip: bool) -> dict[str, o
     for path, run in zip(ROUTES, runs, strict=True):
         out, _ = run.communicate(timeout=seconds + 60)
         latency = re.search(r"Latency\s+(\S+)\s+(\S+)\s+(\S+)", out)
-        p50 = re.search(r"50%\s+(\S+)", out)
-        p99 = re.search(r"99%\s+(\S+)", out)
+        p50 = re.search(r"^\s+50%\s+(\S+)", out, re.MULTILINE)
+        p99 = re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE)
         requests = re.search(r"(\d+) requests in", out)
         rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
         assert latency and p50 and p99 and requests and rps, out

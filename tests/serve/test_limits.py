@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import http.client
 import socket
 import time
 
 from xfail_grabber.sinks.serve.app import create_app
-from xfail_grabber.sinks.serve.runner import ServerThread
+from xfail_grabber.sinks.serve.runner import ServerThread, bind
 from xfail_grabber.sinks.serve.state import DataState
 
 from .conftest import Running
@@ -104,3 +105,19 @@ def test_keep_alive_serves_several_requests(running: Running) -> None:
             while b"}" not in data:
                 data += sock.recv(65536)
             assert data.startswith(b"HTTP/1.1 200 ")
+
+
+def test_small_answers_do_not_wait_on_delayed_acks(running: Running) -> None:
+    # Headers and body go out as two writes; without TCP_NODELAY the second waits for the
+    # client's delayed ACK, about 40 ms per request on Linux.
+    with bind("127.0.0.1", 0) as sock:
+        assert sock.proto == socket.IPPROTO_TCP
+    conn = http.client.HTTPConnection("127.0.0.1", running.server.port, timeout=5)
+    try:
+        started = time.monotonic()
+        for _ in range(20):
+            conn.request("GET", "/healthz")
+            assert conn.getresponse().read()
+        assert time.monotonic() - started < 0.6
+    finally:
+        conn.close()
