@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import configparser
 import fnmatch
+import functools
 import hashlib
 import tomllib
 from collections.abc import Callable
@@ -57,25 +58,32 @@ class Discovery:
     source: str | None = None  # the config file these came from
 
     def is_test_file(self, path: str) -> bool:
-        name = path.rsplit("/", 1)[-1]
-        if not name.endswith(".py"):
-            return False
-        if name in ("conftest.py", "__init__.py"):
-            return False
-        for pattern in self.python_files:
-            target = path if "/" in pattern else name
-            if fnmatch.fnmatchcase(target, pattern) or fnmatch.fnmatch(target, pattern):
-                return True
-        return False
+        return _is_test_file(path, self.python_files)
 
     def skips_dir(self, name: str) -> bool:
-        return any(fnmatch.fnmatch(name, pattern) for pattern in self.norecursedirs)
+        return _skips_dir(name, self.norecursedirs)
 
     def is_test_class(self, name: str) -> bool:
         return _name_matches(name, self.python_classes)
 
     def is_test_function(self, name: str) -> bool:
         return _name_matches(name, self.python_functions)
+
+
+@functools.lru_cache(maxsize=4096)
+def _skips_dir(name: str, patterns: tuple[str, ...]) -> bool:
+    return any(fnmatch.fnmatch(name, pattern) for pattern in patterns)
+
+
+def _is_test_file(path: str, python_files: tuple[str, ...]) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    if not name.endswith(".py") or name in ("conftest.py", "__init__.py"):
+        return False
+    for pattern in python_files:
+        target = path if "/" in pattern else name
+        if fnmatch.fnmatch(target, pattern):
+            return True
+    return False
 
 
 def _name_matches(name: str, patterns: tuple[str, ...]) -> bool:
