@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ...cli import scan_options, settings_from, user_errors
+from ...options import scan_options, settings_from, user_errors
 from .errors import DatabaseError
 from .url import parse_url, resolve_url, with_names
 
