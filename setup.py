@@ -2,12 +2,14 @@ from pathlib import Path
 
 from setuptools import find_packages, setup
 
-about: dict[str, str] = {}
-exec((Path(__file__).parent / "xfail_grabber" / "__about__.py").read_text(), about)
+import re
+
+ABOUT = (Path(__file__).parent / "xfail_grabber" / "__about__.py").read_text()
+VERSION = re.search(r'__version__ = "([^"]+)"', ABOUT).group(1)  # type: ignore[union-attr]
 
 setup(
     name="xfail-grabber",
-    version=about["__version__"],
+    version=VERSION,
     description="Inventory of muted (xfail/skip/flaky) tests in a repository, as JSON, "
     "a Redash/Grafana data source and daily database snapshots",
     long_description=Path("README.md").read_text(encoding="utf-8"),

@@ -33,18 +33,24 @@ def test_the_installed_console_script_runs_the_daily_job(tmp_path):
     repo = tmp_path / "repo"
     (repo / "tests").mkdir(parents=True)
     (repo / "tests" / "test_a.py").write_text(
-        "import pytest\n@pytest.mark.xfailflake(jira='X-1')\ndef test_a(): pass\n")
+        "import pytest\n@pytest.mark.xfailflake(jira='X-1')\ndef test_a(): pass\n"
+    )
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
     subprocess.run([*git, "init", "-q", "-b", "main"], cwd=repo, check=True)
     subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
     subprocess.run([*git, "commit", "-qm", "x"], cwd=repo, check=True)
-    env = {"PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
-           "HOME": str(tmp_path), "GRABBER_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}"}
-    pushed = subprocess.run([grabber, "push", f"file://{repo}", "main"], capture_output=True,
-                            text=True, env=env)
+    env = {
+        "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "GRABBER_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
+    }
+    pushed = subprocess.run(
+        [grabber, "push", f"file://{repo}", "main"], capture_output=True, text=True, env=env
+    )
     assert pushed.returncode == 0, pushed.stderr
-    dumped = subprocess.run([grabber, "dump", f"file://{repo}", "main"], capture_output=True,
-                            text=True, env=env)
+    dumped = subprocess.run(
+        [grabber, "dump", f"file://{repo}", "main"], capture_output=True, text=True, env=env
+    )
     assert [r["ticket"] for r in json.loads(dumped.stdout)["muted"]] == ["X-1"]
 
 

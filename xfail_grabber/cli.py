@@ -6,86 +6,23 @@ must act on, 2 a usage error (3 is kept for "findings present" checks such as di
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import sys
-import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
 from .__about__ import __version__
-from .config import ConfigError, Settings, build_settings
-from .source import SourceError
-
-F = TypeVar("F", bound=Callable[..., Any])
+from .options import (
+    scan_options,
+    settings_from,
+    user_errors,
+    write_output,
+)
 
 log = logging.getLogger("xfail_grabber")
-
-
-def scan_options(func: F) -> F:
-    """Options every command that scans a repository shares."""
-    options = [
-        click.option("--ref", metavar="COMMITISH",
-                     help="Scan this commit, tag or branch; BRANCH stays the label."),
-        click.option("--marker", "markers", multiple=True, metavar="NAME",
-                     help="Also report this custom pytest marker (repeatable)."),
-        click.option("--only", "only", multiple=True, metavar="KIND",
-                     help="Report only these kinds, e.g. --only xfailflake (repeatable)."),
-        click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
-                     help="A grabber.toml with `markers = [...]` and `only = [...]`."),
-        click.option("--workers", type=click.IntRange(min=1), metavar="N",
-                     help="Parser processes (default: one per core)."),
-        click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
-                     envvar="GRABBER_CACHE_DIR",
-                     help="Where clones and the scan cache live (default: user cache dir)."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
-def settings_from(markers: Sequence[str], only: Sequence[str], config_file: Path | None) -> Settings:
-    try:
-        return build_settings(tuple(markers), tuple(only), config_file)
-    except ConfigError as exc:
-        raise click.UsageError(str(exc)) from None
-
-
-def user_errors(func: F) -> F:
-    """Turn library errors into one-line messages and exit code 1."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except (SourceError, ConfigError) as exc:
-            raise click.ClickException(str(exc)) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def write_output(text: str, output: Path | None) -> None:
-    """Write to stdout, or atomically to a file (a half-written file is never left)."""
-    if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    directory = output.parent if str(output.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{output.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, output)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -125,14 +62,33 @@ def configure_logging(verbose: int) -> None:
 @click.argument("repository")
 @click.argument("branch", required=False)
 @scan_options
-@click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "csv", "markdown", "redash"]),
-              default="json", show_default=True, help="Output format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file instead of stdout.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "jsonl", "csv", "markdown", "redash"]),
+    default="json",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of stdout.",
+)
 @user_errors
-def dump(repository: str, branch: str | None, ref: str | None, markers: tuple[str, ...],
-         only: tuple[str, ...], config_file: Path | None, workers: int | None,
-         cache_dir: Path | None, fmt: str, output: Path | None) -> None:
+def dump(
+    repository: str,
+    branch: str | None,
+    ref: str | None,
+    markers: tuple[str, ...],
+    only: tuple[str, ...],
+    config_file: Path | None,
+    workers: int | None,
+    cache_dir: Path | None,
+    fmt: str,
+    output: Path | None,
+) -> None:
     """Scan REPOSITORY at BRANCH and print its muted tests.
 
     Without BRANCH a local work tree is scanned as it is on disk; a URL or bare repository
@@ -148,8 +104,15 @@ def dump(repository: str, branch: str | None, ref: str | None, markers: tuple[st
     from .sinks.formats import RENDERERS
 
     settings = settings_from(markers, only, config_file)
-    snapshot = take_snapshot(repository, branch, settings, ref=ref, workers=workers,
-                             cache_dir=cache_dir, progress=sys.stderr.isatty())
+    snapshot = take_snapshot(
+        repository,
+        branch,
+        settings,
+        ref=ref,
+        workers=workers,
+        cache_dir=cache_dir,
+        progress=sys.stderr.isatty(),
+    )
     for error in snapshot.errors:
         log.info("could not scan %s: %s", error.path, error.error)
     write_output(RENDERERS[fmt](snapshot), output)
@@ -159,10 +122,10 @@ from .sinks.serve.command import serve_command  # noqa: E402
 
 grabber.add_command(serve_command())
 
-from .sinks.db.commands import db, push  # noqa: E402
+from .sinks.db import commands as db_commands  # noqa: E402
 
-grabber.add_command(push)
-grabber.add_command(db)
+grabber.add_command(db_commands.push)
+grabber.add_command(db_commands.db)
 
 from .history import history_command  # noqa: E402
 
@@ -176,8 +139,11 @@ grabber.add_command(diff_command())
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `grabber` with argv; return the exit code instead of exiting."""
     try:
-        result = grabber.main(args=list(argv) if argv is not None else None,
-                              prog_name="grabber", standalone_mode=False)
+        result = grabber.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="grabber",
+            standalone_mode=False,
+        )
     except click.exceptions.Abort:
         click.echo("Aborted!", err=True)
         return 1

@@ -45,8 +45,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         url = legacy_env_url("redshift")
         if url is None:
-            sys.stderr.write("xfailflake_grabber.py: error: set POSTGRES_HOST (and POSTGRES_PORT, "
-                             "POSTGRES_DB, POSTGRES_USER, POSTGRES_PASSWORD) for redshift\n")
+            sys.stderr.write(
+                "xfailflake_grabber.py: error: set POSTGRES_HOST (and POSTGRES_PORT, "
+                "POSTGRES_DB, POSTGRES_USER, POSTGRES_PASSWORD) for redshift\n"
+            )
             return 1
         # The URL holds the password: it travels in the environment, not in argv.
         os.environ["GRABBER_DATABASE_URL"] = url

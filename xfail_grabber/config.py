@@ -122,8 +122,14 @@ class Settings:
 
     def fingerprint(self) -> str:
         """Identifies the settings that change per-file scan results (for caches)."""
-        text = repr((self.mark_names, self.discovery.python_classes,
-                     self.discovery.python_functions, self.max_parse_bytes))
+        text = repr(
+            (
+                self.mark_names,
+                self.discovery.python_classes,
+                self.discovery.python_functions,
+                self.max_parse_bytes,
+            )
+        )
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def with_discovery(self, discovery: Discovery) -> Settings:
@@ -174,8 +180,12 @@ def _pytest_section(name: str, data: bytes) -> dict[str, Any] | None:
         parser.read_string(text)
     except configparser.Error:
         return None
-    wanted = {"pytest.ini": "pytest", ".pytest.ini": "pytest", "tox.ini": "pytest",
-              "setup.cfg": "tool:pytest"}[name]
+    wanted = {
+        "pytest.ini": "pytest",
+        ".pytest.ini": "pytest",
+        "tox.ini": "pytest",
+        "setup.cfg": "tool:pytest",
+    }[name]
     if not parser.has_section(wanted):
         # pytest.ini is the config file even when empty.
         return {} if name in ("pytest.ini", ".pytest.ini") else None
@@ -212,7 +222,7 @@ def build_settings(
     config: Path | None = None,
 ) -> Settings:
     """Settings from the command line (`--marker`, `--only`) and an optional grabber.toml."""
-    custom = DEFAULT_CUSTOM_MARKERS
+    custom: tuple[str, ...] = DEFAULT_CUSTOM_MARKERS
     restrict: tuple[str, ...] = ()
     if config is not None:
         loaded = load_grabber_toml(config)

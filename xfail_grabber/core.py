@@ -12,9 +12,15 @@ from .source.cache import ScanCache, open_scan_cache
 from .source.open import open_source
 
 
-def snapshot_of(checkout: Checkout, settings: Settings, *, workers: int | None = None,
-                cache_dir: Path | None = None, progress: bool = False,
-                cache: ScanCache | None = None) -> Snapshot:
+def snapshot_of(
+    checkout: Checkout,
+    settings: Settings,
+    *,
+    workers: int | None = None,
+    cache_dir: Path | None = None,
+    progress: bool = False,
+    cache: ScanCache | None = None,
+) -> Snapshot:
     """Scan an open checkout into a Snapshot (discovery rules read from the checkout).
 
     `cache` is an open scan cache (see take_snapshot); None scans every file afresh.
@@ -34,11 +40,21 @@ def snapshot_of(checkout: Checkout, settings: Settings, *, workers: int | None =
     )
 
 
-def take_snapshot(repository: str, branch: str | None, settings: Settings, *,
-                  ref: str | None = None, workers: int | None = None,
-                  cache_dir: Path | None = None, progress: bool = False) -> Snapshot:
+def take_snapshot(
+    repository: str,
+    branch: str | None,
+    settings: Settings,
+    *,
+    ref: str | None = None,
+    workers: int | None = None,
+    cache_dir: Path | None = None,
+    progress: bool = False,
+) -> Snapshot:
     """Open the repository (clone if needed), scan it, clean up, return the Snapshot."""
-    with open_source(repository, branch, ref, cache_dir=cache_dir) as checkout, \
-            open_scan_cache(cache_dir) as cache:
-        return snapshot_of(checkout, settings, workers=workers, cache_dir=cache_dir,
-                           progress=progress, cache=cache)
+    with (
+        open_source(repository, branch, ref, cache_dir=cache_dir) as checkout,
+        open_scan_cache(cache_dir) as cache,
+    ):
+        return snapshot_of(
+            checkout, settings, workers=workers, cache_dir=cache_dir, progress=progress, cache=cache
+        )

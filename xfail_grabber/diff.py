@@ -213,7 +213,7 @@ def render_markdown(result: MuteDiff) -> str:
 
 def diff_command() -> click.Command:
     """The `grabber diff` click command (built here so cli.py can import it last)."""
-    from .cli import scan_options, settings_from, user_errors, write_output
+    from .options import scan_options, settings_from, user_errors, write_output
     from .sinks.formats import to_json_text
 
     @click.command("diff")

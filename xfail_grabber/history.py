@@ -158,7 +158,7 @@ def scan_history(
 
 def history_command() -> click.Command:
     """The `grabber history` click command (built here so cli.py can import it last)."""
-    from .cli import scan_options, settings_from, user_errors
+    from .options import scan_options, settings_from, user_errors
 
     @click.command("history")
     @click.argument("repository")

@@ -9,8 +9,9 @@ from xfail_grabber.config import Settings, build_settings
 from xfail_grabber.scan.file import scan_bytes
 
 
-def scan(source: str, path: str = "tests/test_x.py", settings: Settings | None = None,
-         **options: Any) -> list[dict[str, Any]]:
+def scan(
+    source: str, path: str = "tests/test_x.py", settings: Settings | None = None, **options: Any
+) -> list[dict[str, Any]]:
     """Records of one test file given as an inline snippet, as dicts, sorted."""
     settings = settings or build_settings(**options)
     facts = scan_bytes(path, textwrap.dedent(source).encode(), settings, True)

@@ -49,8 +49,9 @@ def test_json_validates_against_the_shipped_schema(capsys, monkeypatch):
     assert code == 0
     snapshot = json.loads(out)
     jsonschema.validate(snapshot, snapshot_schema())
-    assert snapshot["errors"] == [{"path": "tests/test_nul.py",
-                                   "error": "contains NUL bytes; not a Python source file"}]
+    assert snapshot["errors"] == [
+        {"path": "tests/test_nul.py", "error": "contains NUL bytes; not a Python source file"}
+    ]
 
 
 def test_same_input_same_bytes_whatever_the_worker_count(capsys, monkeypatch):
@@ -152,34 +153,50 @@ def test_hostile_files_are_reported_not_fatal(tmp_path, capsys):
     assert code == 0, err
     snapshot = json.loads(out)
     assert [(r["path"], r["parser"]) for r in snapshot["muted"]] == [
-        ("test_generated.py", "regex"), ("test_ok.py", "libcst")]
-    assert snapshot["errors"] == [{"path": "test_link.py",
-                                   "error": "symlink points outside the repository; not followed"}]
+        ("test_generated.py", "regex"),
+        ("test_ok.py", "libcst"),
+    ]
+    assert snapshot["errors"] == [
+        {"path": "test_link.py", "error": "symlink points outside the repository; not followed"}
+    ]
 
 
 def test_cross_file_alias_resolved(tmp_path, capsys):
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "marks.py").write_text(
-        "import pytest\nquarantine = pytest.mark.quarantined(reason='q')\n")
+        "import pytest\nquarantine = pytest.mark.quarantined(reason='q')\n"
+    )
     (tmp_path / "tests" / "reexport.py").write_text("from tests.marks import quarantine as q\n")
     (tmp_path / "tests" / "test_a.py").write_text(
-        "from tests.marks import quarantine\n\n@quarantine\ndef test_a(): pass\n")
+        "from tests.marks import quarantine\n\n@quarantine\ndef test_a(): pass\n"
+    )
     (tmp_path / "tests" / "test_b.py").write_text(
-        "from .reexport import q\n\nclass TestB:\n    @q(since='2024')\n    def test_b(self): pass\n")
+        "from .reexport import q\n\n"
+        "class TestB:\n    @q(since='2024')\n    def test_b(self): pass\n"
+    )
     code, out, _ = dump(capsys, str(tmp_path))
     assert code == 0
-    assert [(r["nodeid"], r["kind"], r["reason"], r["since"]) for r in json.loads(out)["muted"]] \
-        == [("tests/test_a.py::test_a", "quarantined", "q", None),
-            ("tests/test_b.py::TestB::test_b", "quarantined", "q", "2024")]
+    assert [
+        (r["nodeid"], r["kind"], r["reason"], r["since"]) for r in json.loads(out)["muted"]
+    ] == [
+        ("tests/test_a.py::test_a", "quarantined", "q", None),
+        ("tests/test_b.py::TestB::test_b", "quarantined", "q", "2024"),
+    ]
 
 
 def git(cwd: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_DATE": "2024-01-01T00:00:00Z",
-           "GIT_COMMITTER_DATE": "2024-01-01T00:00:00Z", "GIT_AUTHOR_NAME": "t",
-           "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@example.invalid"}
-    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True,
-                          text=True).stdout.strip()
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_DATE": "2024-01-01T00:00:00Z",
+        "GIT_COMMITTER_DATE": "2024-01-01T00:00:00Z",
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.invalid",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.invalid",
+    }
+    return subprocess.run(
+        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 @pytest.fixture
@@ -196,8 +213,13 @@ def test_work_tree_bare_and_file_url_give_the_same_records(forms_repo, tmp_path,
     bare = tmp_path / "forms.git"
     git(tmp_path, "clone", "-q", "--bare", str(forms_repo), str(bare))
     results = []
-    for args in ([str(forms_repo)], [str(forms_repo), "main"], [str(bare), "main"],
-                 [f"file://{bare}", "main"], [f"file://{bare}"]):
+    for args in (
+        [str(forms_repo)],
+        [str(forms_repo), "main"],
+        [str(bare), "main"],
+        [f"file://{bare}", "main"],
+        [f"file://{bare}"],
+    ):
         code, out, err = dump(capsys, *args, "--cache-dir", str(tmp_path / "cache"))
         assert code == 0, (args, err)
         snapshot = json.loads(out)
@@ -211,7 +233,8 @@ def test_work_tree_bare_and_file_url_give_the_same_records(forms_repo, tmp_path,
 def test_ref_scans_an_older_commit(forms_repo, capsys, tmp_path):
     first = git(forms_repo, "rev-parse", "HEAD")
     (forms_repo / "tests" / "test_new.py").write_text(
-        "import pytest\n@pytest.mark.skip\ndef test_new(): pass\n")
+        "import pytest\n@pytest.mark.skip\ndef test_new(): pass\n"
+    )
     git(forms_repo, "add", "-A")
     git(forms_repo, "commit", "-q", "-m", "more")
     cache = ["--cache-dir", str(tmp_path / "cache")]
@@ -228,13 +251,15 @@ def test_original_command_form(forms_repo, tmp_path):
     shim = [sys.executable, str(ROOT / "xfailflake_grabber.py")]
     helped = subprocess.run([*shim, "help"], capture_output=True, text=True, env=env)
     assert helped.returncode == 0 and "dump <repository> <branch>" in helped.stdout
-    dumped = subprocess.run([*shim, "dump", str(forms_repo), "main"], capture_output=True,
-                            text=True, env=env)
+    dumped = subprocess.run(
+        [*shim, "dump", str(forms_repo), "main"], capture_output=True, text=True, env=env
+    )
     assert dumped.returncode == 0, dumped.stderr
     snapshot = json.loads(dumped.stdout)
     assert {r["kind"] for r in snapshot["muted"]} == {"xfailflake"}
-    wrong = subprocess.run([*shim, "dump", str(forms_repo)], capture_output=True, text=True,
-                           env=env)
+    wrong = subprocess.run(
+        [*shim, "dump", str(forms_repo)], capture_output=True, text=True, env=env
+    )
     assert wrong.returncode == 2 and wrong.stdout == ""
 
 

@@ -15,7 +15,7 @@ def regex_records(source: str) -> list[tuple]:
 
 
 def test_regex_keeps_both_stacked_marks_whatever_the_keyword_order():
-    assert regex_records('''
+    assert regex_records("""
         import pytest
         @pytest.mark.xfailflake(since="2019-01-15", reason="first", jira="DCOS-1")
         @pytest.mark.xfailflake(
@@ -24,14 +24,14 @@ def test_regex_keeps_both_stacked_marks_whatever_the_keyword_order():
         )
         def test_a():
             print "python 2"
-    ''') == [
+    """) == [
         ("test_a", "xfailflake", "DCOS-1", "first", "2019-01-15", 3, "regex"),
         ("test_a", "xfailflake", "DCOS-2", "second", None, 4, "regex"),
     ]
 
 
 def test_regex_knows_classes_pytestmark_and_bodies():
-    records = regex_records('''
+    records = regex_records("""
         import pytest
         pytestmark = pytest.mark.skip(reason="module")
         @pytest.mark.xfail(reason="class")
@@ -42,7 +42,7 @@ def test_regex_knows_classes_pytestmark_and_bodies():
             @pytest.mark.skip
             def test_hidden(self): pass
         exec "py2"
-    ''')
+    """)
     assert sorted((r[0], r[1], r[3]) for r in records) == [
         ("TestA::test_m", "imperative-skip", "body"),
         ("TestA::test_m", "skip", "module"),

@@ -10,11 +10,11 @@ def pick(records, *keys):
 
 
 def test_keyword_order_and_quotes_do_not_matter():
-    a = scan('''
+    a = scan("""
         import pytest
         @pytest.mark.xfailflake(jira="DCOS-1", reason="r", since="2019-01-15")
         def test_a(): pass
-    ''')
+    """)
     b = scan("""
         import pytest
         @pytest.mark.xfailflake(since='2019-01-15', reason='r', jira='DCOS-1')
@@ -25,7 +25,7 @@ def test_keyword_order_and_quotes_do_not_matter():
 
 
 def test_stacked_marks_are_all_found_with_their_lines():
-    records = scan('''
+    records = scan("""
         import pytest
         @pytest.mark.xfailflake(jira="A-1")
         @pytest.mark.slow
@@ -34,22 +34,23 @@ def test_stacked_marks_are_all_found_with_their_lines():
             jira="A-2",
         )
         def test_a(): pass
-    ''')
+    """)
     assert pick(records, "ticket", "mark_line", "line") == [("A-1", 3, 9), ("A-2", 5, 9)]
 
 
 def test_same_marker_twice_gives_two_records():
-    records = scan('''
+    records = scan("""
         import pytest
         @pytest.mark.skip
         @pytest.mark.skip
         def test_a(): pass
-    ''')
+    """)
     assert len(records) == 2
 
 
 def test_unmuted_and_uncollected_functions_are_not_reported():
-    assert scan('''
+    assert (
+        scan("""
         import pytest
         @pytest.mark.slow
         def test_a(): pass
@@ -61,11 +62,13 @@ def test_unmuted_and_uncollected_functions_are_not_reported():
         def test_b():
             @pytest.mark.skip
             def test_nested(): pass
-    ''') == []
+    """)
+        == []
+    )
 
 
 def test_class_decorator_and_class_pytestmark_reach_every_method():
-    records = scan('''
+    records = scan("""
         import pytest
         @pytest.mark.skip(reason="c")
         class TestA:
@@ -73,7 +76,7 @@ def test_class_decorator_and_class_pytestmark_reach_every_method():
             def test_one(self): pass
             def test_two(self): pass
             def helper(self): pass
-    ''')
+    """)
     assert pick(records, "test", "kind", "scope") == [
         ("TestA::test_one", "skip", "class"),
         ("TestA::test_one", "xfail", "class"),
@@ -83,7 +86,7 @@ def test_class_decorator_and_class_pytestmark_reach_every_method():
 
 
 def test_methods_and_marks_inherited_from_a_base_class_in_the_same_file():
-    records = scan('''
+    records = scan("""
         import pytest
         @pytest.mark.quarantined
         class Base:
@@ -91,7 +94,7 @@ def test_methods_and_marks_inherited_from_a_base_class_in_the_same_file():
             def test_base(self): pass
         class TestChild(Base):
             def test_child(self): pass
-    ''')
+    """)
     assert pick(records, "test", "kind", "category") == [
         ("TestChild::test_base", "quarantined", "muted"),
         ("TestChild::test_base", "flaky", "retry"),
@@ -100,7 +103,8 @@ def test_methods_and_marks_inherited_from_a_base_class_in_the_same_file():
 
 
 def test_classes_pytest_does_not_collect():
-    assert scan('''
+    assert (
+        scan("""
         import pytest
         class Helper:
             @pytest.mark.skip
@@ -113,27 +117,29 @@ def test_classes_pytest_does_not_collect():
             __test__ = False
             @pytest.mark.skip
             def test_c(self): pass
-    ''') == []
+    """)
+        == []
+    )
 
 
 def test_module_pytestmark_single_and_list():
-    single = scan('''
+    single = scan("""
         import pytest
         pytestmark = pytest.mark.skip(reason="all")
         def test_a(): pass
         def test_b(): pass
-    ''')
+    """)
     assert pick(single, "test", "scope") == [("test_a", "module"), ("test_b", "module")]
-    several = scan('''
+    several = scan("""
         import pytest
         def test_a(): pass
         pytestmark = (pytest.mark.skip, pytest.mark.xfailflake(jira="X-1"))
-    ''')
+    """)
     assert pick(several, "kind", "mark_line") == [("skip", 4), ("xfailflake", 4)]
 
 
 def test_pytest_param_marks_per_case_with_ids():
-    records = scan('''
+    records = scan("""
         import pytest
         @pytest.mark.parametrize("x", [
             1,
@@ -143,7 +149,7 @@ def test_pytest_param_marks_per_case_with_ids():
             pytest.param("é", marks=pytest.mark.skip),
         ])
         def test_a(x): pass
-    ''')
+    """)
     assert pick(records, "test", "kind", "scope", "mark_line") == [
         ("test_a[2]", "xfail", "param", 5),
         ("test_a[\\xe9_1]", "skip", "param", 8),
@@ -153,17 +159,17 @@ def test_pytest_param_marks_per_case_with_ids():
 
 
 def test_stacked_parametrize_ids_follow_pytest():
-    records = scan('''
+    records = scan("""
         import pytest
         @pytest.mark.parametrize("x", [0, pytest.param(1, marks=pytest.mark.skip)])
         @pytest.mark.parametrize("y", [2, 3])
         def test_a(x, y): pass
-    ''')
+    """)
     assert [r["test"] for r in records] == ["test_a[2-1]", "test_a[3-1]"]
 
 
 def test_import_forms():
-    records = scan('''
+    records = scan("""
         import pytest as pt
         from pytest import mark
         from pytest import mark as m
@@ -173,20 +179,23 @@ def test_import_forms():
         def test_b(): pass
         @m.skip
         def test_c(): pass
-    ''')
+    """)
     assert [r["test"] for r in records] == ["test_a", "test_b", "test_c"]
 
 
 def test_a_name_that_is_not_pytest_is_not_a_mark():
-    assert scan('''
+    assert (
+        scan("""
         import other as pytest
         @pytest.mark.skip
         def test_a(): pass
-    ''') == []
+    """)
+        == []
+    )
 
 
 def test_module_level_alias_used_bare_and_called():
-    records = scan('''
+    records = scan("""
         import pytest
         slow_flaky = pytest.mark.xfailflake(jira="X-1", reason="slow")
         requires_network = pytest.mark.skipif(NO_NET, reason="network")
@@ -196,7 +205,7 @@ def test_module_level_alias_used_bare_and_called():
         def test_b(): pass
         @requires_network
         def test_c(): pass
-    ''')
+    """)
     assert pick(records, "test", "kind", "marker", "reason", "ticket", "since") == [
         ("test_a", "xfailflake", "slow_flaky", "slow", "X-1", None),
         ("test_b", "xfailflake", "slow_flaky", "override", "X-1", "2020"),
@@ -205,7 +214,7 @@ def test_module_level_alias_used_bare_and_called():
 
 
 def test_unittest_decorators_on_methods_and_classes():
-    records = scan('''
+    records = scan("""
         import unittest
         from unittest import skip
         class MyTest(unittest.TestCase):
@@ -220,7 +229,7 @@ def test_unittest_decorators_on_methods_and_classes():
         @skip("all")
         class Other(unittest.TestCase):
             def test_e(self): pass
-    ''')
+    """)
     assert pick(records, "test", "kind", "marker", "category", "condition") == [
         ("MyTest::test_a", "unittest-skip", "skipIf", "conditional", "WIN"),
         ("MyTest::test_b", "unittest-skip", "skipUnless", "conditional", "HAS_X"),
@@ -231,7 +240,7 @@ def test_unittest_decorators_on_methods_and_classes():
 
 
 def test_imperative_calls_in_a_body():
-    records = scan('''
+    records = scan("""
         import pytest
         from pytest import skip
         def test_a():
@@ -244,7 +253,7 @@ def test_imperative_calls_in_a_body():
         def test_c():
             def inner():
                 pytest.skip("not the test's own body")
-    ''')
+    """)
     assert pick(records, "test", "kind", "category", "condition", "reason") == [
         ("test_a", "imperative-skip", "muted", None, "not ready"),
         ("test_b", "imperative-xfail", "conditional", "ON_CI", "ci"),
@@ -253,14 +262,14 @@ def test_imperative_calls_in_a_body():
 
 
 def test_flaky_package_and_rerunfailures():
-    records = scan('''
+    records = scan("""
         import pytest
         from flaky import flaky
         @flaky(max_runs=3)
         def test_a(): pass
         @pytest.mark.flaky(reruns=2)
         def test_b(): pass
-    ''')
+    """)
     assert pick(records, "kind", "category", "kwargs") == [
         ("flaky", "retry", {"max_runs": 3}),
         ("flaky", "retry", {"reruns": 2}),
@@ -268,7 +277,7 @@ def test_flaky_package_and_rerunfailures():
 
 
 def test_metadata_tickets_reason_since_strict_condition_kwargs():
-    records = scan('''
+    records = scan("""
         import pytest
         @pytest.mark.xfail(COND, reason="see ABC-12", strict=True, raises=KeyError, run=False)
         def test_a(): pass
@@ -278,34 +287,47 @@ def test_metadata_tickets_reason_since_strict_condition_kwargs():
         def test_c(): pass
         @pytest.mark.skip(reason="UTF-8 and SHA-256 are not tickets")
         def test_d(): pass
-    ''')
+    """)
     assert pick(records, "ticket", "reason", "since", "strict", "condition", "kwargs") == [
         ("ABC-12", "see ABC-12", None, True, "COND", {"raises": "KeyError", "run": False}),
-        ("https://bugs.example.com/issues/9", "positional reason https://bugs.example.com/issues/9.",
-         None, None, None, {}),
+        (
+            "https://bugs.example.com/issues/9",
+            "positional reason https://bugs.example.com/issues/9.",
+            None,
+            None,
+            None,
+            {},
+        ),
         ("B-1", None, "SINCE", None, None, {}),
         (None, "UTF-8 and SHA-256 are not tickets", None, None, None, {}),
     ]
 
 
 def test_custom_markers_and_only():
-    source = '''
+    source = """
         import pytest
         @pytest.mark.muted_by_team
         @pytest.mark.skip
         def test_a(): pass
-    '''
+    """
     assert [r["kind"] for r in scan(source)] == ["skip"]
-    assert [r["kind"] for r in scan(source, markers=("muted_by_team",))] == ["muted_by_team", "skip"]
-    assert [r["kind"] for r in scan(source, markers=("muted_by_team",), only=("muted_by_team",))] \
-        == ["muted_by_team"]
+    assert [r["kind"] for r in scan(source, markers=("muted_by_team",))] == [
+        "muted_by_team",
+        "skip",
+    ]
+    assert [
+        r["kind"] for r in scan(source, markers=("muted_by_team",), only=("muted_by_team",))
+    ] == ["muted_by_team"]
 
 
 def test_python_classes_and_functions_from_settings():
     from xfail_grabber.config import Discovery, Settings
 
-    settings = Settings(discovery=Discovery(python_classes=("Suite",), python_functions=("check_",)))
-    records = scan('''
+    settings = Settings(
+        discovery=Discovery(python_classes=("Suite",), python_functions=("check_",))
+    )
+    records = scan(
+        """
         import pytest
         class SuiteA:
             @pytest.mark.skip
@@ -315,15 +337,17 @@ def test_python_classes_and_functions_from_settings():
         class TestC:
             @pytest.mark.skip
             def check_c(self): pass
-    ''', settings=settings)
+    """,
+        settings=settings,
+    )
     assert [r["test"] for r in records] == ["SuiteA::check_a"]
 
 
 def test_tests_defined_under_module_level_if():
-    records = scan('''
+    records = scan("""
         import sys, pytest
         if sys.platform == "linux":
             @pytest.mark.skip
             def test_a(): pass
-    ''')
+    """)
     assert [r["test"] for r in records] == ["test_a"]

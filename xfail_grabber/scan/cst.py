@@ -278,7 +278,9 @@ class Walker:
             self.bind_import(small)
         elif isinstance(small, cst.Assign | cst.AnnAssign):
             targets = (
-                [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
+                [t.target for t in small.targets]
+                if isinstance(small, cst.Assign)
+                else [small.target]
             )
             names = [t.value for t in targets if isinstance(t, cst.Name)]
             if small.value is None or not names:
@@ -309,8 +311,11 @@ class Walker:
         if not self.discovery.is_test_function(node.name.value):
             return False
         for decorator in node.decorators:
-            parts = dotted(decorator.decorator.func if isinstance(decorator.decorator, cst.Call)
-                           else decorator.decorator)
+            parts = dotted(
+                decorator.decorator.func
+                if isinstance(decorator.decorator, cst.Call)
+                else decorator.decorator
+            )
             if parts and parts[-1] == "fixture":
                 return False
         return True
@@ -330,20 +335,24 @@ class Walker:
                 binding is not None and binding[0] == "ext" and str(binding[1]).endswith("TestCase")
             ):
                 testcase = True
-        klass = Klass(node.name.value, node, snippet, bases, testcase,
-                      marks=self._decorator_marks(node))
+        klass = Klass(
+            node.name.value, node, snippet, bases, testcase, marks=self._decorator_marks(node)
+        )
         for stmt in block(node.body):
             if isinstance(stmt, cst.FunctionDef):
                 if stmt.name.value == "__init__":
                     klass.excluded = True
-                klass.methods[stmt.name.value] = Function(stmt, snippet, self._decorator_marks(stmt))
+                klass.methods[stmt.name.value] = Function(
+                    stmt, snippet, self._decorator_marks(stmt)
+                )
             elif isinstance(stmt, cst.ClassDef):
                 klass.nested.append(self._class(stmt, snippet))
             elif isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
                     if isinstance(small, cst.Assign):
-                        names = [t.target.value for t in small.targets
-                                 if isinstance(t.target, cst.Name)]
+                        names = [
+                            t.target.value for t in small.targets if isinstance(t.target, cst.Name)
+                        ]
                         if "pytestmark" in names:
                             klass.marks.extend(self.marks_of(elements(small.value)))
                         if "__test__" in names and literal(small.value) == (True, False):
@@ -359,7 +368,9 @@ class Walker:
         for klass in self.class_order:
             yield from self._class_tests(klass, "")
 
-    def _class_tests(self, klass: Klass, prefix: str) -> Iterator[tuple[str, Function, list[Found]]]:
+    def _class_tests(
+        self, klass: Klass, prefix: str
+    ) -> Iterator[tuple[str, Function, list[Found]]]:
         collected = klass.testcase or self.discovery.is_test_class(klass.name)
         mro = self._mro(klass)
         if any(k.excluded for k in mro):
@@ -416,8 +427,9 @@ class Walker:
             parser=parser,
         )
 
-    def _emit(self, mark: Found, target: Target, records: list[MutedTest],
-              pending: list[Pending]) -> None:
+    def _emit(
+        self, mark: Found, target: Target, records: list[MutedTest], pending: list[Pending]
+    ) -> None:
         mark_line = self._line_of(mark)
         if mark.pending is not None:
             ref, tail, call = mark.pending
@@ -428,8 +440,17 @@ class Walker:
         if classified is None or not self.settings.wants(classified[0]):
             return
         kind, category = classified
-        records.append(make_record(mark.spec, target, mark_line, kind, category,
-                                   parser="libcst", condition=mark.condition))
+        records.append(
+            make_record(
+                mark.spec,
+                target,
+                mark_line,
+                kind,
+                category,
+                parser="libcst",
+                condition=mark.condition,
+            )
+        )
 
     @staticmethod
     def _line_of(mark: Found) -> int:
@@ -470,8 +491,9 @@ class Walker:
         self._body(block(function.node.body), None, found)
         return found
 
-    def _body(self, body: Sequence[cst.BaseStatement], condition: str | None,
-              found: list[Found]) -> None:
+    def _body(
+        self, body: Sequence[cst.BaseStatement], condition: str | None, found: list[Found]
+    ) -> None:
         for stmt in body:
             if isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
@@ -536,8 +558,11 @@ def known_spec(qualname: str, written: str, call: tuple[Arg, ...] | None) -> Mar
 def block(body: cst.BaseSuite) -> Sequence[cst.BaseStatement]:
     if isinstance(body, cst.IndentedBlock):
         return body.body
-    return [cst.SimpleStatementLine(body=body.body)] if isinstance(body, cst.SimpleStatementSuite) \
+    return (
+        [cst.SimpleStatementLine(body=body.body)]
+        if isinstance(body, cst.SimpleStatementSuite)
         else []
+    )
 
 
 def elements(value: cst.BaseExpression) -> Iterator[cst.BaseExpression]:

@@ -28,8 +28,20 @@ from .facts import FileFacts
 from .regex import scan_text as regex_scan
 
 # Whole words only: `skip_rows` or `xfail_count` in ordinary code does not make a file a suspect.
-MUTE_WORDS = frozenset({"skip", "skipif", "xfail", "flaky", "skipIf", "skipUnless",
-                        "expectedFailure", "skipTest", "SkipTest", "pytestmark"})
+MUTE_WORDS = frozenset(
+    {
+        "skip",
+        "skipif",
+        "xfail",
+        "flaky",
+        "skipIf",
+        "skipUnless",
+        "expectedFailure",
+        "skipTest",
+        "SkipTest",
+        "pytestmark",
+    }
+)
 ODD_LINE_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
@@ -50,8 +62,9 @@ def decode(data: bytes) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
-def scan_bytes(path: str, data: bytes, settings: Settings, is_test: bool,
-               extra_names: tuple[str, ...] = ()) -> FileFacts:
+def scan_bytes(
+    path: str, data: bytes, settings: Settings, is_test: bool, extra_names: tuple[str, ...] = ()
+) -> FileFacts:
     if b"\x00" in data:
         return FileFacts(path=path, error="contains NUL bytes; not a Python source file")
     try:
@@ -65,8 +78,9 @@ def scan_bytes(path: str, data: bytes, settings: Settings, is_test: bool,
     return scan_text(path, text, settings, is_test, extra_names)
 
 
-def scan_text(path: str, text: str, settings: Settings, is_test: bool,
-              extra_names: tuple[str, ...] = ()) -> FileFacts:
+def scan_text(
+    path: str, text: str, settings: Settings, is_test: bool, extra_names: tuple[str, ...] = ()
+) -> FileFacts:
     if len(text) > settings.max_parse_bytes:
         return _fallback(path, text, settings, is_test, "too large to parse")
     try:
@@ -96,8 +110,9 @@ def _span(node: ast.stmt) -> tuple[int, int]:
     return start, node.end_lineno or node.lineno
 
 
-def select(text: str, tree: ast.Module, settings: Settings,
-           extra_names: tuple[str, ...]) -> list[tuple[list[ast.stmt], str]]:
+def select(
+    text: str, tree: ast.Module, settings: Settings, extra_names: tuple[str, ...]
+) -> list[tuple[list[ast.stmt], str]]:
     """The snippets (ast statements, source) of the top-level statements that can matter."""
     if ODD_LINE_BREAKS.search(text):
         return [(tree.body, text)]  # str.splitlines would disagree with Python's lines
@@ -106,7 +121,7 @@ def select(text: str, tree: ast.Module, settings: Settings,
     if any(_marks_whole_module(node, pattern) for node in tree.body):
         return [(tree.body, text)]  # pytestmark or a module-level skip reaches every test
     spans = [_span(node) for node in tree.body]
-    segments = ["".join(lines[start - 1:end]) for start, end in spans]
+    segments = ["".join(lines[start - 1 : end]) for start, end in spans]
     wanted = [False] * len(spans)
     local_names: set[str] = set()
     classes: dict[str, int] = {}
@@ -157,7 +172,7 @@ def select(text: str, tree: ast.Module, settings: Settings,
         elif take:
             runs.append(([node], [start, end]))
         previous = take
-    return [(nodes, "".join(lines[start - 1:end])) for nodes, (start, end) in runs]
+    return [(nodes, "".join(lines[start - 1 : end])) for nodes, (start, end) in runs]
 
 
 def _marks_whole_module(node: ast.stmt, pattern: re.Pattern[str]) -> bool:
@@ -181,8 +196,11 @@ def _imported_names(tree: ast.Module) -> set[str]:
                 continue
             names.update(a.asname or a.name for a in node.names)
         elif isinstance(node, ast.Import):
-            names.update((a.asname or a.name).split(".")[0] for a in node.names
-                         if a.name.split(".")[0] not in KNOWN_ROOTS)
+            names.update(
+                (a.asname or a.name).split(".")[0]
+                for a in node.names
+                if a.name.split(".")[0] not in KNOWN_ROOTS
+            )
     return names
 
 

@@ -43,9 +43,13 @@ def _pair_small(small: cst.CSTNode, tree: ast.stmt, lines: Lines) -> None:
             pair_expression(small.value, tree.value, lines)
     elif isinstance(small, cst.Expr) and isinstance(tree, ast.Expr):
         pair_expression(small.value, tree.value, lines)
-    elif isinstance(small, cst.Raise) and isinstance(tree, ast.Raise):
-        if small.exc is not None and tree.exc is not None:
-            pair_expression(small.exc, tree.exc, lines)
+    elif (
+        isinstance(small, cst.Raise)
+        and isinstance(tree, ast.Raise)
+        and small.exc is not None
+        and tree.exc is not None
+    ):
+        pair_expression(small.exc, tree.exc, lines)
 
 
 def _pair_block(suite: cst.BaseSuite, trees: Sequence[ast.stmt], lines: Lines) -> None:

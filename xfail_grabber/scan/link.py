@@ -59,8 +59,14 @@ class Linker:
                 return candidate
         return None
 
-    def resolve(self, ref: ImportRef, tail: tuple[str, ...], call: tuple[Arg, ...] | None,
-                importer: str, hops: int = 0) -> MarkSpec | None:
+    def resolve(
+        self,
+        ref: ImportRef,
+        tail: tuple[str, ...],
+        call: tuple[Arg, ...] | None,
+        importer: str,
+        hops: int = 0,
+    ) -> MarkSpec | None:
         if hops > MAX_HOPS:
             return None
         if ref.level == 0 and ref.module.split(".")[0] in KNOWN_ROOTS:
@@ -98,8 +104,9 @@ class Linker:
             classified = kind_of(spec, self.settings.mark_names)
             if classified is None or not self.settings.wants(classified[0]):
                 continue
-            result.append(make_record(spec, use.target, use.mark_line, *classified,
-                                      parser="libcst"))
+            result.append(
+                make_record(spec, use.target, use.mark_line, *classified, parser="libcst")
+            )
         return result
 
 

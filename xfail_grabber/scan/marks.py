@@ -71,7 +71,28 @@ TICKET_URL = re.compile(r"https?://[^\s'\"<>)\]]+")
 TICKET_KEY = re.compile(r"\b([A-Z][A-Z0-9]{1,15}-[1-9][0-9]{0,8})\b")
 # Things that look like ticket keys but are not.
 NOT_TICKETS = frozenset(
-    "UTF ISO SHA MD PEP RFC TLS SSL HTTP AES RSA UCS CP ECMA IEEE ANSI X86 WIN GPL LGPL".split()
+    [
+        "UTF",
+        "ISO",
+        "SHA",
+        "MD",
+        "PEP",
+        "RFC",
+        "TLS",
+        "SSL",
+        "HTTP",
+        "AES",
+        "RSA",
+        "UCS",
+        "CP",
+        "ECMA",
+        "IEEE",
+        "ANSI",
+        "X86",
+        "WIN",
+        "GPL",
+        "LGPL",
+    ]
 )
 
 

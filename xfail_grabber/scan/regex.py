@@ -20,7 +20,9 @@ DEF = re.compile(r"^(?P<indent>[ \t]*)(?:async[ \t]+)?def[ \t]+(?P<name>\w+)")
 CLASS = re.compile(r"^(?P<indent>[ \t]*)class[ \t]+(?P<name>\w+)[ \t]*(?:\((?P<bases>[^)]*)\))?")
 DECORATOR = re.compile(r"^[ \t]*@[ \t]*(?P<expr>[\w.]+)[ \t]*(?P<rest>.*)$")
 IMPERATIVE = re.compile(r"^[ \t]*(?P<call>pytest\.skip|pytest\.xfail|self\.skipTest)[ \t]*\(")
-KWARG = re.compile(r"(?P<name>\w+)[ \t]*=[ \t]*(?P<value>\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|[\w.]+)")
+KWARG = re.compile(
+    r"(?P<name>\w+)[ \t]*=[ \t]*(?P<value>\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|[\w.]+)"
+)
 STRING = re.compile(r"^[ \t]*(?P<value>\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*')")
 MAX_CONTINUATION_LINES = 50
 
@@ -106,14 +108,18 @@ def scan_text(text: str, path: str, settings: Settings) -> tuple[MutedTest, ...]
             continue
         if stripped.startswith("pytestmark"):
             inner = stripped.split("=", 1)[-1]
-            for match in re.finditer(r"([\w.]+\.mark\.\w+)[ \t]*(\((?:[^()]|\([^()]*\))*\))?",
-                                     inner):
+            for match in re.finditer(
+                r"([\w.]+\.mark\.\w+)[ \t]*(\((?:[^()]|\([^()]*\))*\))?", inner
+            ):
                 found = _qualname(match.group(1))
                 if found:
                     spec = MarkSpec(found[0], found[1], _args((match.group(2) or "()")[1:-1]))
-                    target = class_marks.setdefault(classes[-1][1], []) if classes and \
-                        indent > classes[-1][0] else module_marks
-                    target.append((spec, index + 1))
+                    bucket = (
+                        class_marks.setdefault(classes[-1][1], [])
+                        if classes and indent > classes[-1][0]
+                        else module_marks
+                    )
+                    bucket.append((spec, index + 1))
         klass = CLASS.match(line)
         if klass:
             while classes and len(klass.group("indent")) <= classes[-1][0]:
@@ -144,11 +150,13 @@ def scan_text(text: str, path: str, settings: Settings) -> tuple[MutedTest, ...]
         elif current is not None:
             call = IMPERATIVE.match(line)
             if call:
-                inner, _ = _balanced_call(lines, index, line[call.end() - 1:].lstrip())
+                inner, _ = _balanced_call(lines, index, line[call.end() - 1 :].lstrip())
                 name = call.group("call")
-                spec = MarkSpec("skipTest" if name == "self.skipTest" else name,
-                                name.split(".")[-1] if name == "self.skipTest" else name,
-                                _args(inner))
+                spec = MarkSpec(
+                    "skipTest" if name == "self.skipTest" else name,
+                    name.split(".")[-1] if name == "self.skipTest" else name,
+                    _args(inner),
+                )
                 target = Target(path, current[0], current[1], "body")
                 _emit(records, spec, target, index + 1, settings)
         index += 1
@@ -158,8 +166,9 @@ def scan_text(text: str, path: str, settings: Settings) -> tuple[MutedTest, ...]
     return tuple(records)
 
 
-def _emit(records: list[MutedTest], spec: MarkSpec, target: Target, mark_line: int,
-          settings: Settings) -> None:
+def _emit(
+    records: list[MutedTest], spec: MarkSpec, target: Target, mark_line: int, settings: Settings
+) -> None:
     classified = kind_of(spec, settings.mark_names)
     if classified is None or not settings.wants(classified[0]):
         return

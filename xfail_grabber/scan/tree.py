@@ -50,9 +50,7 @@ def git_blob_id(data: bytes) -> str:
 
 
 def _words_pattern(words: Iterable[str]) -> re.Pattern[bytes]:
-    return re.compile(
-        rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in sorted(words)) + rb")\b"
-    )
+    return re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in sorted(words)) + rb")\b")
 
 
 # -- worker side ----------------------------------------------------------------------------
@@ -72,7 +70,7 @@ def _parse_one(job: tuple[str, bytes, bool, tuple[str, ...]]) -> FileFacts:
     assert _worker_settings is not None
     try:
         return scan_bytes(path, data, _worker_settings, is_test, extra)
-    except Exception as exc:  # a scanner bug must not lose the whole scan  # noqa: BLE001
+    except Exception as exc:  # a scanner bug must not lose the whole scan
         log.debug("scanner failed on %s", path, exc_info=True)
         return FileFacts(path=path, error=f"internal scanner error: {type(exc).__name__}: {exc}")
 
@@ -159,7 +157,8 @@ def scan_checkout(
 
     discovery = settings.discovery
     files = [
-        f for f in checkout.files()
+        f
+        for f in checkout.files()
         if not any(discovery.skips_dir(part) for part in f.path.split("/")[:-1])
     ]
     errors = [ScanError(f.path, f.error) for f in files if f.error]
@@ -189,16 +188,16 @@ def scan_checkout(
     tick = _progress(len(files), progress)
     next(tick)
     for item in files:
-        value = cached.get(item.path)
-        if value is None:
+        entry = cached.get(item.path)
+        if entry is None:
             continue
         blobs[item.path] = item.blob_id or ""
-        if value == NEGATIVE:
+        if entry == NEGATIVE:
             negatives[item.path] = (item, item.blob_id or "")
         else:
             try:
-                facts[item.path] = FileFacts.loads(value)
-            except Exception:  # a stale or broken entry: scan again  # noqa: BLE001
+                facts[item.path] = FileFacts.loads(entry)
+            except Exception:  # a stale or broken entry: scan again
                 cached.pop(item.path)
                 continue
         next(tick)

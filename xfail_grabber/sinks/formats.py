@@ -71,7 +71,9 @@ def render_markdown(snapshot: Snapshot) -> str:
         "",
         f"**{counts['total']}** muted ({counts['tests']} tests in {counts['files']} files; "
         + ", ".join(f"{k}: {v}" for k, v in counts["by_kind"].items())
-        + ")" if counts["total"] else "No muted tests.",
+        + ")"
+        if counts["total"]
+        else "No muted tests.",
         "",
     ]
     if snapshot.muted:

@@ -12,8 +12,8 @@ from typing import Any
 
 import click
 
-from ...cli import scan_options, settings_from, user_errors
 from ...model import Snapshot
+from ...options import scan_options, settings_from, user_errors
 from .state import SnapshotProvider, TrendProvider
 
 log = logging.getLogger("xfail_grabber.serve")
