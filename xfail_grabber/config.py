@@ -125,6 +125,7 @@ class Settings:
         text = repr(
             (
                 self.mark_names,
+                self.only,
                 self.discovery.python_classes,
                 self.discovery.python_functions,
                 self.max_parse_bytes,
