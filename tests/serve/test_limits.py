@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import time
 
+from xfail_grabber.sinks.formats import render_redash
 from xfail_grabber.sinks.serve.app import create_app
 from xfail_grabber.sinks.serve.runner import ServerThread, bind
 from xfail_grabber.sinks.serve.state import DataState
 
 from .conftest import Running
-from .snapshots import small_snapshot
+from .snapshots import big_snapshot, small_snapshot
 
 HEALTH_ONCE = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
 
@@ -121,3 +123,30 @@ def test_small_answers_do_not_wait_on_delayed_acks(running: Running) -> None:
         assert time.monotonic() - started < 0.6
     finally:
         conn.close()
+
+
+def test_a_slow_reader_gets_until_the_download_deadline() -> None:
+    snapshot = big_snapshot(10_000)  # /redash: 7.7 MB, more than the kernel buffers hold
+    state = DataState(lambda: snapshot)
+    state.refresh()
+    app = create_app(state)
+    with ServerThread(app, header_deadline=0.3, download_deadline=1.5) as server:
+        slow = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        slow.settimeout(5)
+        try:
+            slow.connect(("127.0.0.1", server.port))
+            slow.sendall(b"GET /redash HTTP/1.1\r\nHost: x\r\n\r\n")
+            time.sleep(0.8)  # past the header deadline, still downloading: kept open
+            received = len(slow.recv(4096))
+            assert received > 0
+            # Others are served meanwhile.
+            assert raw(server.port, HEALTH_ONCE).startswith(b"HTTP/1.1 200 ")
+            time.sleep(1.2)  # past the download deadline: cut off
+            total = received
+            with contextlib.suppress(ConnectionResetError):
+                while chunk := slow.recv(1 << 20):
+                    total += len(chunk)
+            assert total < len(render_redash(snapshot))
+        finally:
+            slow.close()

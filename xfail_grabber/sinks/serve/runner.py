@@ -16,20 +16,25 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 MAX_HEADER_BYTES = 16 * 1024  # request line plus headers
 HEADER_DEADLINE_SECONDS = 10.0  # a request's headers must be complete within this
+DOWNLOAD_DEADLINE_SECONDS = 60.0  # a response must be read by the client within this
 KEEP_ALIVE_SECONDS = 5
 MAX_CONCURRENCY = 1000  # connections plus requests in flight; beyond it, 503
 BACKLOG = 2048
 
 
 class DeadlineH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol plus a deadline for receiving a request's headers.
+    """uvicorn's h11 protocol plus deadlines for receiving a request's headers and for the
+    client to read the response.
 
     A client that opens a connection and trickles its headers (slowloris) costs only a
-    buffered socket and is cut off at the deadline; other clients are served meanwhile.
+    buffered socket and is cut off at the deadline; other clients are served meanwhile. A
+    client that reads a response slowly keeps its buffer at most DOWNLOAD_DEADLINE_SECONDS.
     """
 
     deadline_seconds = HEADER_DEADLINE_SECONDS
+    download_seconds = DOWNLOAD_DEADLINE_SECONDS
     _deadline: asyncio.TimerHandle | None = None
+    _response_done_at = 0.0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -46,12 +51,14 @@ class DeadlineH11Protocol(H11Protocol):
 
     def on_response_complete(self) -> None:
         # Armed before the parent handles a pipelined request, which cancels it again.
+        self._response_done_at = self.loop.time()
         self._arm_deadline()
         super().on_response_complete()
 
-    def _arm_deadline(self) -> None:
+    def _arm_deadline(self, seconds: float | None = None) -> None:
         self._cancel_deadline()
-        self._deadline = self.loop.call_later(self.deadline_seconds, self._deadline_passed)
+        delay = self.deadline_seconds if seconds is None else seconds
+        self._deadline = self.loop.call_later(delay, self._deadline_passed)
 
     def _cancel_deadline(self) -> None:
         if self._deadline is not None:
@@ -60,8 +67,17 @@ class DeadlineH11Protocol(H11Protocol):
 
     def _deadline_passed(self) -> None:
         self._deadline = None
-        if not self.transport.is_closing():
-            self.transport.close()
+        if self.transport.is_closing():
+            return
+        # Still sending the last response: the client gets until the download deadline.
+        left = self._response_done_at + self.download_seconds - self.loop.time()
+        if self.transport.get_write_buffer_size() > 0:
+            if left > 0:
+                self._arm_deadline(min(left, self.deadline_seconds))
+            else:
+                self.transport.abort()  # close() would wait for the buffer to drain
+            return
+        self.transport.close()
 
 
 class Server(uvicorn.Server):
@@ -97,10 +113,13 @@ def make_server(
     *,
     access_log: bool = False,
     header_deadline: float = HEADER_DEADLINE_SECONDS,
+    download_deadline: float = DOWNLOAD_DEADLINE_SECONDS,
     **overrides: Any,
 ) -> uvicorn.Server:
     protocol = type(
-        "DeadlineH11Protocol", (DeadlineH11Protocol,), {"deadline_seconds": header_deadline}
+        "DeadlineH11Protocol",
+        (DeadlineH11Protocol,),
+        {"deadline_seconds": header_deadline, "download_seconds": download_deadline},
     )
     config = uvicorn.Config(
         app,
@@ -135,11 +154,14 @@ class ServerThread:
         host: str = "127.0.0.1",
         port: int = 0,
         header_deadline: float = HEADER_DEADLINE_SECONDS,
+        download_deadline: float = DOWNLOAD_DEADLINE_SECONDS,
     ) -> None:
         self.sock = bind(host, port)
         self.host = host
         self.port: int = self.sock.getsockname()[1]
-        self.server = make_server(app, header_deadline=header_deadline)
+        self.server = make_server(
+            app, header_deadline=header_deadline, download_deadline=download_deadline
+        )
         self.thread = threading.Thread(target=self._run, name="grabber-serve", daemon=True)
 
     @property
