@@ -133,7 +133,10 @@ class Db:
 
         field = _copy_field
         text = "".join(["\t".join([field(v) for v in row]) + "\n" for row in rows])
-        buffer = BytesIO(text.encode("utf-8"))  # rows come cleaned (values.clean_text)
+        # clean_text's rule on the whole text at once: NUL -> U+FFFD, lone surrogates -> ?
+        if "\x00" in text:
+            text = text.replace("\x00", "\ufffd")
+        buffer = BytesIO(text.encode("utf-8", "replace"))
         statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
         cursor = self.raw.cursor()
         try:

@@ -35,7 +35,7 @@ def insert_rows(
     if not rows:
         return
     target = db.names.table(table)
-    if db.dialect.use_copy and len(rows) > 1:
+    if db.dialect.use_copy:
         db.copy(target, [f'"{c[0]}"' for c in columns], rows)
     elif db.dialect.name == "redshift":
         db.insert_values(f"INSERT INTO {target} ({columns_sql(columns)})", rows)
