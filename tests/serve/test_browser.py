@@ -31,7 +31,7 @@ pytestmark = pytest.mark.skipif(
 TREND = [
     {
         "day": f"2026-11-{d:02d}",
-        "repo": "r",
+        "repo": "https://github.com/example/project",
         "branch": "main",
         "total": t,
         "by_kind": {},

@@ -138,10 +138,8 @@ def test_an_empty_database_is_a_503_that_says_so(serve: Serve, tmp_path: Path) -
     assert message.startswith("no snapshot yet: the last attempt failed (no snapshot stored yet")
 
 
-@pytest.mark.skipif(
-    not HAS_SCANNER, reason="the scanner (xfail_grabber.scan.tree) is not there yet"
-)
-def test_compat_form_scans_a_repository(serve: Serve, tmp_path: Path) -> None:
+@pytest.fixture
+def git_repo(tmp_path: Path) -> Path:
     repo = tmp_path / "repo"
     (repo / "tests").mkdir(parents=True)
     (repo / "tests" / "test_a.py").write_text(
@@ -155,10 +153,39 @@ def test_compat_form_scans_a_repository(serve: Serve, tmp_path: Path) -> None:
         ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "c"],
     ):
         subprocess.run(["git", "-C", str(repo), *command], check=True, timeout=30)
+    return repo
+
+
+NEEDS_SCANNER = pytest.mark.skipif(not HAS_SCANNER, reason="needs xfail_grabber.scan.tree")
+
+
+@NEEDS_SCANNER
+def test_compat_form_scans_a_repository(serve: Serve, git_repo: Path) -> None:
     # What xfailflake_grabber.py serve <repository> <branch> <port> runs.
-    child = serve(str(repo), "main", "--only", "xfailflake")
+    child = serve(str(git_repo), "main", "--only", "xfailflake")
     rows = json.loads(child.wait_for("/redash"))["rows"]
     assert [(r["nodeid"], r["ticket"]) for r in rows] == [("tests/test_a.py::test_one", "DCOS-1")]
+
+
+@NEEDS_SCANNER
+def test_scan_with_the_trend_from_the_database(
+    serve: Serve, git_repo: Path, tmp_path: Path
+) -> None:
+    from xfail_grabber.config import build_settings
+    from xfail_grabber.core import take_snapshot
+
+    url = f"sqlite:///{tmp_path / 'grabber.db'}"
+    now = take_snapshot(str(git_repo), "main", build_settings((), (), None))
+    earlier = dataclasses.replace(
+        now, scanned_at=now.scanned_at - timedelta(days=3), muted=now.muted * 2
+    )
+    db.store_snapshot(url, earlier)
+    child = serve(str(git_repo), "main", "--db", url)
+    days = json.loads(child.wait_for("/api/trend"))["days"]
+    assert [(d["day"], d["total"]) for d in days] == [
+        (earlier.scanned_at.date().isoformat(), 4),
+        (now.scanned_at.date().isoformat(), 2),  # the live scan, not stored
+    ]
 
 
 def test_usage_errors() -> None:

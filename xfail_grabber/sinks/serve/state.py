@@ -42,7 +42,8 @@ class Status:
 
 
 class MemoryTrend:
-    """Counts per day of the snapshots this process has taken (when no database is given)."""
+    """Counts per day of the snapshots this process has taken (the trend without a database,
+    and the newest points on top of a database's)."""
 
     def __init__(self) -> None:
         self._days: dict[tuple[str, str | None, str], dict[str, Any]] = {}
@@ -71,8 +72,8 @@ class DataState:
 
     def __init__(self, snapshots: SnapshotProvider, trend: TrendProvider | None = None) -> None:
         self._snapshots = snapshots
-        self._memory_trend = MemoryTrend() if trend is None else None
-        self._trend: TrendProvider = trend or self._memory_trend  # type: ignore[assignment]
+        self._stored_trend = trend
+        self._memory_trend = MemoryTrend()
         self._lock = threading.Lock()  # one refresh at a time
         self.view: View | None = None
         self.status = Status()
@@ -92,9 +93,8 @@ class DataState:
                 snapshot = self._snapshots()
                 if snapshot is None:
                     raise LookupError("no snapshot stored yet for this repository and branch")
-                if self._memory_trend is not None:
-                    self._memory_trend.add(snapshot)
-                view = View.build(snapshot, list(self._trend(snapshot)))
+                self._memory_trend.add(snapshot)
+                view = View.build(snapshot, self._trend(snapshot))
             except Exception as exc:  # any failure keeps the last good data
                 message = _one_line(exc)
                 log.warning("refresh failed: %s", message)
@@ -116,6 +116,15 @@ class DataState:
             )
             log.info("snapshot refreshed: %d muted tests", len(snapshot.muted))
             return True
+
+
+    def _trend(self, snapshot: Snapshot) -> list[Mapping[str, Any]]:
+        """Stored days, with the days this process scanned itself taking precedence."""
+        days: dict[tuple[str, str, str], Mapping[str, Any]] = {}
+        stored = self._stored_trend(snapshot) if self._stored_trend is not None else []
+        for point in [*stored, *self._memory_trend(snapshot)]:
+            days[(str(point["day"]), str(point["repo"]), str(point["branch"] or ""))] = point
+        return [days[key] for key in sorted(days)]
 
 
 def _one_line(exc: BaseException) -> str:
