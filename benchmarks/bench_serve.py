@@ -7,6 +7,8 @@ asyncio connections in this process, each alternating the routes (their own CPU 
 weighs on the figures). /api/muted is asked with a filter and a page, as the dashboard and
 Grafana ask. Reported: requests/s, p50/p99/max latency per route, errors (non-200 answers,
 broken connections, timeouts), the server's CPU use and the machine's load before the run.
+Meanwhile 20 slowloris connections (--slow) trickle an endless header; the report says how
+many times the server cut them off at its 10 s header deadline.
 
     python benchmarks/bench_serve.py                     # 50 clients, 20 s, gzip accepted
     python benchmarks/bench_serve.py --client python     # the asyncio clients even with wrk
@@ -26,6 +28,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -215,6 +218,41 @@ def wrk_load(port: int, clients: int, seconds: float, gzip: bool) -> dict[str, o
     return report
 
 
+async def trickle(port: int, until: float, cut_off: list[int]) -> None:
+    """A slowloris client: one byte of an endless header every half second."""
+    while time.perf_counter() < until:
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.5)
+            continue
+        writer.write(b"GET /redash HTTP/1.1\r\nHost: bench\r\nX-Slow: ")
+        try:
+            while time.perf_counter() < until:
+                try:
+                    if await asyncio.wait_for(reader.read(1), 0.5) == b"":
+                        cut_off[0] += 1  # the server's header deadline
+                        break
+                except TimeoutError:
+                    writer.write(b"x")
+        except OSError:
+            cut_off[0] += 1
+        finally:
+            writer.close()
+
+
+def slow_clients(port: int, count: int, seconds: float) -> tuple[threading.Thread, list[int]]:
+    cut_off = [0]
+
+    async def run_all() -> None:
+        until = time.perf_counter() + seconds
+        await asyncio.gather(*(trickle(port, until, cut_off) for _ in range(count)))
+
+    thread = threading.Thread(target=asyncio.run, args=(run_all(),), daemon=True)
+    thread.start()
+    return thread, cut_off
+
+
 def machine() -> str:
     model = platform.processor() or platform.machine()
     try:
@@ -234,6 +272,13 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument(
+        "--slow",
+        type=int,
+        default=20,
+        metavar="N",
+        help="also keep N slowloris connections trickling headers (default 20)",
+    )
     parser.add_argument("--identity", action="store_true", help="do not accept gzip")
     parser.add_argument(
         "--route", action="append", metavar="PATH", help="request this path instead (repeatable)"
@@ -260,6 +305,7 @@ def main() -> int:
     try:
         assert server.stdout is not None
         port = int(server.stdout.readline())
+        slow_thread, cut_off = slow_clients(port, args.slow, args.seconds)
         cpu_before, wall = cpu_seconds(server.pid), time.perf_counter()
         use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk"))
         if use_wrk:
@@ -267,6 +313,7 @@ def main() -> int:
         else:
             report = asyncio.run(load(port, args.clients, args.seconds, not args.identity))
         server_cpu = (cpu_seconds(server.pid) - cpu_before) / (time.perf_counter() - wall)
+        slow_thread.join(15)
     finally:
         server.terminate()
         server.wait(10)
@@ -277,6 +324,8 @@ def main() -> int:
         "records": args.records,
         "accept_gzip": not args.identity,
         "client": "wrk" if use_wrk else "python asyncio",
+        "slow_clients": args.slow,
+        "slow_clients_cut_off": cut_off[0],
         "server_cpu_percent": round(100 * server_cpu),
         "load_average_before": load_before,
         "routes": report,
