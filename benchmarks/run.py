@@ -226,6 +226,20 @@ def check_records(stats: dict[str, object], output: Path) -> list[str]:
             problems.append(
                 f"  kind {kind}: expected {expected.get(kind, 0)}, found {found.get(kind, 0)}"
             )
+    planted = stats.get("expected_by_file")
+    if isinstance(planted, dict):
+        per_file: dict[str, int] = {}
+        for record in snapshot.get("muted", []):
+            per_file[record["path"]] = per_file.get(record["path"], 0) + 1
+        differ = sorted(
+            p for p in set(planted) | set(per_file) if planted.get(p, 0) != per_file.get(p, 0)
+        )
+        for path in differ[:10]:
+            problems.append(
+                f"  {path}: expected {planted.get(path, 0)}, found {per_file.get(path, 0)}"
+            )
+        if len(differ) > 10:
+            problems.append(f"  ... and {len(differ) - 10} more files")
     if snapshot.get("errors"):
         problems.append(
             f"grabber listed {len(snapshot['errors'])} files under errors, "

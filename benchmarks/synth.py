@@ -27,7 +27,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 MIB = 1024 * 1024
 TEST_SHARE = 0.88  # of the target bytes in test files; the rest is package code and helpers
 MUTED_SHARE = 0.10
@@ -917,6 +917,7 @@ def build(
         "src/acme/__init__.py": '"""The acme platform."""\n',
     }
     expected: Counter[str] = Counter()
+    by_file: dict[str, int] = {}
     test_bytes = 0
     for index, ((area, directory, depth), size) in enumerate(zip(places, sizes, strict=True)):
         if f"{directory}/__init__.py" not in tree:
@@ -935,6 +936,8 @@ def build(
         text, records = render_test_file(rng, area, depth, index in muted, size)
         tree[f"{directory}/{name}"] = text
         expected.update(records)
+        if records:
+            by_file[f"{directory}/{name}"] = sum(records.values())
         test_bytes += len(text.encode())
     # Package code fills the rest of the target.
     rest = target - sum(len(t.encode()) for t in tree.values())
@@ -972,6 +975,7 @@ def build(
         "largest_file_bytes": test_sizes[-1],
         "expected_records": sum(expected.values()),
         "expected_by_kind": dict(sorted(expected.items())),
+        "expected_by_file": dict(sorted(by_file.items())),
     }
 
 
