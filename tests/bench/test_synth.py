@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -71,6 +72,29 @@ def test_size_and_mute_targets(built: tuple[Path, dict[str, object]]) -> None:
     by_kind = stats["expected_by_kind"]
     assert isinstance(by_kind, dict)
     assert stats["expected_records"] == sum(by_kind.values()) >= stats["muted_files"]
+    by_file = stats["expected_by_file"]
+    assert isinstance(by_file, dict) and set(by_file) <= set(tests)
+    assert sum(by_file.values()) == stats["expected_records"]
+    assert len(by_file) == stats["muted_files"]
+
+
+@pytest.mark.parametrize("branch", [[], ["main"]], ids=["work-tree", "git"])
+def test_grabber_finds_exactly_the_planted_records(
+    built: tuple[Path, dict[str, object]], tmp_path: Path, branch: list[str]
+) -> None:
+    from xfail_grabber.cli import main
+
+    repo, stats = built
+    out = tmp_path / "out.json"
+    argv = ["dump", str(repo), *branch, "--cache-dir", str(tmp_path / "cache"), "-o", str(out)]
+    assert main(argv) == 0
+    snapshot = json.loads(out.read_text(encoding="utf-8"))
+    found: dict[str, int] = {}
+    for record in snapshot["muted"]:
+        found[record["path"]] = found.get(record["path"], 0) + 1
+    assert found == stats["expected_by_file"]
+    assert snapshot["counts"]["by_kind"] == stats["expected_by_kind"]
+    assert snapshot["errors"] == []
 
 
 def test_every_file_is_python_3(built: tuple[Path, dict[str, object]]) -> None:
