@@ -139,19 +139,12 @@ def test_compat_redshift_action_pushes_like_the_original(
 
 
 def test_push_to_a_down_database_fails_before_scanning(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = run(
-        [
-            "push",
-            str(tmp_path / "does-not-exist"),
-            "main",
-            "--db",
-            "postgresql://u:hunter2@127.0.0.1:9/db?connect_timeout=3",
-        ],
-        capsys,
-    )
-    assert (code, out) == (1, "")
+    url = "postgresql://u:hunter2@127.0.0.1:9/db?connect_timeout=3"
+    monkeypatch.setenv("GRABBER_DATABASE_URL", url)
+    code, out, err = run(["push", str(tmp_path / "does-not-exist"), "main"], capsys)
+    assert (code, out) == (1, "")  # not the missing repository: the database is checked first
     assert err.startswith("Error: cannot connect to postgresql://u@127.0.0.1:9/db")
     assert err.count("\n") == 1 and "hunter2" not in err
 
@@ -220,3 +213,13 @@ def test_readme_documents_every_db_command() -> None:
         "xfailflake_history_v1",
     ):
         assert command in section, command
+
+
+def test_a_password_on_the_command_line_is_warned_about(
+    pg_base: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = url_for("postgresql", pg_base.replace("postgres@", "postgres:visible@"), tmp_path, "w")
+    code, out, err = run(["db", "upgrade", "--db", url], capsys)
+    assert (code, out) == (0, "")
+    assert err.startswith("grabber: warning: a password in --db is visible")
+    assert "visible@" not in err

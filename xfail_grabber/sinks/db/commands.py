@@ -61,6 +61,11 @@ def database_errors(func: F) -> F:
 
 
 def target_url(db_url: str | None, schema: str | None, table_prefix: str | None) -> str:
+    if db_url and "://" in db_url and parse_url(db_url).password:
+        say(
+            "warning: a password in --db is visible to every user of this machine (ps); "
+            "put the URL in GRABBER_DATABASE_URL instead"
+        )
     return with_names(resolve_url(db_url), schema, table_prefix)
 
 
