@@ -21,8 +21,9 @@ import click
 
 from .config import Settings
 from .model import Snapshot, utc_now
-from .source import SourceError
-from .source.git import Revision
+from .source import SourceError, SourceFile
+from .source.cache import ScanCache
+from .source.git import BlobSet, GitCheckout, Revision
 from .source.gitrun import run_git
 from .source.open import GitRepository, open_git
 
@@ -140,20 +141,67 @@ def scan_history(
     head = repo.resolve(branch)
     if head.commit is None:
         return
+    todo = [
+        point
+        for point in commits_at(repo, head.commit, moments)
+        if not skip or (point.commit, point.at.date().isoformat()) not in skip
+    ]
+    if skip:
+        log.info("%d points already stored", len(moments) - len(todo))
+    checkouts = {
+        p.commit: repo.checkout(Revision(head.branch, p.commit, p.committed_at)) for p in todo
+    }
     scanned: dict[str, Snapshot] = {}
     with open_scan_cache(cache_dir) as cache:
-        for point in commits_at(repo, head.commit, moments):
-            if skip and (point.commit, point.at.date().isoformat()) in skip:
-                log.info("%s: %s already stored", point.at.date(), point.commit[:12])
-                continue
+        if len(checkouts) > 1:
+            warm_up(repo, list(checkouts.values()), settings, cache, workers=workers)
+        for point in todo:
             snapshot = scanned.get(point.commit)
             if snapshot is None:
-                revision = Revision(head.branch, point.commit, point.committed_at)
                 snapshot = snapshot_of(
-                    repo.checkout(revision), settings, workers=workers, cache=cache
+                    checkouts[point.commit], settings, workers=workers, cache=cache
                 )
                 scanned[point.commit] = snapshot
             yield point, replace(snapshot, scanned_at=point.at)
+
+
+def warm_up(
+    repo: GitRepository,
+    checkouts: list[GitCheckout],
+    settings: Settings,
+    cache: ScanCache,
+    *,
+    workers: int | None = None,
+) -> None:
+    """Scan every file version of the commits in a few large batches, to fill the cache.
+
+    Scanned commit by commit, each commit's handful of changed files would pay for a parser
+    pool of its own; in layers (the first version of every path, then the second...) they
+    are parsed together. The commits' own scans then read them from the cache, and work out
+    what depends on other files (mark aliases, base classes) per commit as usual.
+    """
+    from .config import discovery_from_files
+    from .scan.tree import scan_checkout
+
+    layers: list[list[SourceFile]] = []
+    depth: dict[str, int] = {}
+    seen: set[tuple[str, str | None]] = set()
+    for checkout in checkouts:
+        for item in checkout.files():
+            if item.error is None and (item.path, item.blob_id) not in seen:
+                seen.add((item.path, item.blob_id))
+                level = depth.get(item.path, 0)
+                depth[item.path] = level + 1
+                if level == len(layers):
+                    layers.append([])
+                layers[level].append(item)
+    # Discovery (which files are tests) from the newest commit; a commit whose pytest
+    # configuration differs just scans what its own settings find uncached.
+    newest = settings.with_discovery(discovery_from_files(checkouts[-1].read_root_file))
+    for layer in layers:
+        log.info("history: scanning %d file versions in one batch", len(layer))
+        blobs = BlobSet(repo.git_dir, layer, label=repo.label, auth=repo.auth)
+        scan_checkout(blobs, newest, workers=workers, cache=cache)
 
 
 def history_command() -> click.Command:

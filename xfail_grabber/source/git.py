@@ -126,6 +126,7 @@ class GitCheckout:
         label: str,
         revision: Revision,
         auth: Auth | None = None,
+        sizes: dict[str, int] | None = None,
     ) -> None:
         self.git_dir = git_dir
         self.repo = label
@@ -134,6 +135,8 @@ class GitCheckout:
         self.committed_at = revision.committed_at
         self._auth = auth or Auth()
         self._files: list[SourceFile] | None = None
+        # blob id -> size; a blob never changes, so checkouts of one repository share it.
+        self._known_sizes = sizes if sizes is not None else {}
         self._blobs: dict[str, str] = {}  # path -> blob id, every blob of the tree
 
     # -- listing ------------------------------------------------------------------------
@@ -177,8 +180,13 @@ class GitCheckout:
         return list(result)
 
     def _sizes(self, oids: set[str]) -> dict[str, int]:
-        if not oids:
-            return {}
+        known = self._known_sizes
+        unknown = oids - known.keys()
+        if unknown:
+            known.update(self._ask_sizes(unknown))
+        return {oid: known[oid] for oid in oids if oid in known}
+
+    def _ask_sizes(self, oids: set[str]) -> dict[str, int]:
         data = "\n".join(sorted(oids)).encode() + b"\n"
         out = run_git(
             ["cat-file", "--batch-check"], git_dir=self.git_dir, input=data, auth=self._auth
@@ -292,6 +300,23 @@ class GitCheckout:
             return run_git(["cat-file", "blob", oid], git_dir=self.git_dir, auth=self._auth).stdout
         except GitFailed:
             return None
+
+
+class BlobSet(GitCheckout):
+    """Chosen blobs of a repository under unique paths, from no one commit.
+
+    `grabber history` scans the file versions new to a range of commits in a few large
+    batches through this, so that each commit's own scan then finds them in the scan cache.
+    """
+
+    def __init__(
+        self, git_dir: Path, files: list[SourceFile], *, label: str, auth: Auth | None = None
+    ) -> None:
+        super().__init__(git_dir, label=label, revision=Revision(None, None, None), auth=auth)
+        self._files = sorted(files, key=lambda f: f.path)
+
+    def read_root_file(self, name: str) -> bytes | None:
+        return None
 
 
 def _feed(pipe: IO[bytes], files: list[SourceFile]) -> None:

@@ -14,7 +14,7 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import Checkout, SourceError
@@ -104,6 +104,7 @@ class GitRepository:
     git_dir: Path
     label: str
     remote: Remote | None = None
+    sizes: dict[str, int] = field(default_factory=dict, compare=False)  # blob id -> size
 
     @property
     def auth(self) -> Auth | None:
@@ -135,7 +136,9 @@ class GitRepository:
         return Revision(branch=branch, commit=commit, committed_at=when)
 
     def checkout(self, revision: Revision) -> GitCheckout:
-        return GitCheckout(self.git_dir, label=self.label, revision=revision, auth=self.auth)
+        return GitCheckout(
+            self.git_dir, label=self.label, revision=revision, auth=self.auth, sizes=self.sizes
+        )
 
 
 def open_git(repository: str, *, cache_dir: Path | None = None) -> GitRepository:
