@@ -182,3 +182,58 @@ def test_bad_parameters(
     code, out, err = run(capsys, "history", str(dated), "--since", "2024-01-01", *extra)
     assert (code, out) == (1, "")
     assert message in err and len(err.splitlines()) == 1
+
+
+def test_history_matches_scans_of_each_commit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The batched warm-up must not change results, also where a mute comes from another file."""
+    root = init_repo(tmp_path / "alias")
+    alias = 'import pytest\n\nflaky_net = pytest.mark.xfailflake(jira="NET-{n}")\n'
+    user = "from .marks import flaky_net\n\n\n@flaky_net\ndef test_x():\n    pass\n"
+    commit(
+        root,
+        {
+            "tests/__init__.py": "",
+            "tests/marks.py": alias.format(n=1),
+            "tests/test_x.py": user,
+            "tests/test_y.py": mute("y"),
+        },
+        date="2024-01-01T12:00:00Z",
+    )
+    commit(root, {"tests/marks.py": alias.format(n=2)}, date="2024-01-02T12:00:00Z")
+    commit(root, {"tests/test_y.py": mute("y", "other")}, date="2024-01-03T12:00:00Z")
+    code, out, err = run(
+        capsys,
+        "history",
+        str(root),
+        "--since",
+        "2024-01-01T13:00:00Z",
+        "--until",
+        "2024-01-03T13:00:00Z",
+        "--every",
+        "day",
+        "--cache-dir",
+        str(tmp_path / "shared"),
+    )
+    assert code == 0, err
+    history = [json.loads(line) for line in out.splitlines()]
+    assert len(history) == 3
+    for n, point in enumerate(history):
+        code, out, err = run(
+            capsys,
+            "dump",
+            str(root),
+            "main",
+            "--ref",
+            point["commit"],
+            "--cache-dir",
+            str(tmp_path / f"fresh-{n}"),
+        )
+        assert code == 0, err
+        assert point["muted"] == json.loads(out)["muted"]
+    assert [[(r["ticket"], r["reason"]) for r in p["muted"]] for p in history] == [
+        [("NET-1", None), (None, "flaky")],
+        [("NET-2", None), (None, "flaky")],  # only marks.py changed
+        [("NET-2", None), (None, "other")],
+    ]
