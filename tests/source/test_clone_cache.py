@@ -54,10 +54,12 @@ def test_damaged_clone_is_rebuilt(tmp_path: Path, damage: str) -> None:
             pack.write_bytes(b"garbage")
     elif damage == "head":
         (target / "HEAD").write_text("nonsense\n")
-    else:  # a clone killed half way: no completion marker
+    else:  # a clone killed half way: no completion marker, its temporary directory left
         (target / "grabber-clone-complete").unlink()
+        (cache / "repos" / f".tmp-{target.name}-x1y2").mkdir()
     assert read_all(url, cache) == {"test_a.py": b"1\n"}
     assert clones(cache) == [target]
+    assert not list((cache / "repos").glob(".tmp*"))
 
 
 def _open_in_process(url: str, cache: str, queue: multiprocessing.Queue[object]) -> None:

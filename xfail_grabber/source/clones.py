@@ -200,6 +200,9 @@ def cached_clone(remote: Remote, cache_dir: Path | None, *, fetch: bool = True) 
         raise SourceError(f"cannot create cache directory {root}: {exc.strerror}") from None
     target = root / f"{_key(remote)}.git"
     with _locked(root / f"{target.name}.lock"):
+        # Left by a clone that was killed (we hold the lock: nobody is cloning it now).
+        for stale in root.glob(f".tmp-{target.name}-*"):
+            shutil.rmtree(stale, ignore_errors=True)
         if target.exists() and not _healthy(target):
             log.warning("the cached clone of %s is damaged; cloning it again", remote.label)
             shutil.rmtree(target, ignore_errors=True)
