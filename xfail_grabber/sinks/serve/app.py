@@ -26,7 +26,17 @@ from .guard import Guard
 from .metrics import CONTENT_TYPE as METRICS_TYPE
 from .metrics import health, render_metrics
 from .state import DataState
-from .view import Body, QueryError, View, compact, filtered_snapshot, muted_page, parse_query
+from .view import (
+    Body,
+    Filters,
+    Page,
+    QueryError,
+    View,
+    compact,
+    filtered_snapshot,
+    muted_page,
+    parse_query,
+)
 
 JSON = "application/json"
 CSV = "text/csv; charset=utf-8"
@@ -87,7 +97,7 @@ def create_app(
             message = "no snapshot yet: the first scan is running in the background; retry shortly"
         raise HTTPException(503, message, headers={"retry-after": "5"})
 
-    def query(request: Request, *, paged: bool) -> Any:
+    def query(request: Request, *, paged: bool) -> tuple[Filters, Page]:
         try:
             return parse_query(request.query_params.multi_items(), paged=paged)
         except QueryError as exc:

@@ -117,7 +117,6 @@ class DataState:
             log.info("snapshot refreshed: %d muted tests", len(snapshot.muted))
             return True
 
-
     def _trend(self, snapshot: Snapshot) -> list[Mapping[str, Any]]:
         """Stored days, with the days this process scanned itself taking precedence."""
         days: dict[tuple[str, str, str], Mapping[str, Any]] = {}
