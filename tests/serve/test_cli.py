@@ -224,3 +224,23 @@ def test_durations(text: str, seconds: float) -> None:
     from xfail_grabber.sinks.serve.command import parse_duration
 
     assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("::1", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("10.1.2.3", False),
+        ("grabber.example.com", False),
+    ],
+)
+def test_which_hosts_get_the_no_token_warning(host: str, loopback: bool) -> None:
+    # Serving beyond loopback without a token logs a warning (not tested by binding
+    # 0.0.0.0: the tests stay on loopback).
+    from xfail_grabber.sinks.serve.command import _loopback
+
+    assert _loopback(host) is loopback

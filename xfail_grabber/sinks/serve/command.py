@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import ipaddress
 import logging
 import re
 import sys
@@ -28,6 +29,13 @@ def parse_duration(text: str) -> float:
     if not match:
         raise click.BadParameter(f"{text!r} is not a duration like 30s, 15m, 1h or 1d")
     return float(match.group(1)) * UNITS[match.group(2)]
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def _db_function(name: str) -> Any:
@@ -183,6 +191,8 @@ def serve(
     app = create_app(
         state, token=auth_token or None, on_refresh=refresher.wake, info={"ticket_url": ticket_url}
     )
+    if not auth_token and not _loopback(host):
+        log.warning("serving on %s without --auth-token: anyone who can reach it can read it", host)
     shown = f"[{host}]" if ":" in host else host
     print(
         f"grabber: serving on http://{shown}:{sock.getsockname()[1]}/", file=sys.stderr, flush=True

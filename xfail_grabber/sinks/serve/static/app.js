@@ -193,26 +193,34 @@ function notice(text) {
   box.hidden = !text;
 }
 
+// Data is fetched again every minute; the server answers 304 while nothing changed.
+const RELOAD_MS = 60000;
+
 async function load() {
+  let retry = RELOAD_MS;
   try {
     state.info = await getJson("/api/info");
     const [snap, trend, health] = await Promise.all([
       getJson("/api/snapshot"), getJson("/api/trend"), getJson("/healthz").catch(() => null)]);
-    renderSnapshot(snap);
-    drawTrend(trend.days);
+    const old = state.snapshot;
+    if (!old || old.scanned_at !== snap.scanned_at || old.commit !== snap.commit) {
+      renderSnapshot(snap);
+      drawTrend(trend.days);
+    }
     const badge = document.getElementById("health");
     if (health) {
       badge.hidden = false;
       badge.textContent = health.status === "stale" ? "stale: last refresh failed" : "up to date";
       badge.className = health.status === "stale" ? "badge stale" : "badge";
-      if (health.last_error) badge.title = health.last_error;
+      badge.title = health.last_error || "";
     }
     notice("");
     document.body.dataset.loaded = "true";
   } catch (error) {
     notice(error.message);
-    if (error.status === 503) setTimeout(load, 5000);
+    if (error.status === 503) retry = 5000;
   }
+  setTimeout(load, retry);
 }
 
 function setup() {
