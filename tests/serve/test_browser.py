@@ -132,6 +132,8 @@ def test_dashboard(browser: Any, tmp_path: Path) -> None:
         Select(browser.find_element(By.ID, "filter-kind")).select_by_value("flaky")
         assert shown(browser) == ["tests/ui/test_login.py::test_login[chrome]"]
         assert browser.find_element(By.ID, "shown").text.startswith("1 of 5")
+        csv = browser.find_element(By.ID, "csv").get_attribute("href")
+        assert csv == server.url + "/muted.csv?kind=flaky&path=tests%2Fui%2F"
         browser.find_element(By.ID, "filter-path").clear()
         Select(browser.find_element(By.ID, "filter-kind")).select_by_value("")
         browser.find_element(By.ID, "filter-text").send_keys("alert(1)")

@@ -163,6 +163,14 @@ function renderTable() {
   body.replaceChildren(...rows.slice(0, MAX_ROWS).map(row));
   const more = rows.length > MAX_ROWS ? ` (first ${MAX_ROWS} shown; filter or download the CSV)` : "";
   document.getElementById("shown").textContent = `${rows.length} of ${state.records.length} muted tests${more}`;
+  // The CSV link takes the filters the server knows (not the free-text search).
+  const params = new URLSearchParams();
+  for (const [name, id] of [["kind", "filter-kind"], ["category", "filter-category"], ["path", "filter-path"]]) {
+    const value = document.getElementById(id).value.trim();
+    if (value) params.set(name, value);
+  }
+  const query = params.toString();
+  document.getElementById("csv").setAttribute("href", "/muted.csv" + (query ? `?${query}` : ""));
   for (const th of document.querySelectorAll("th[data-key]")) {
     const sorted = th.dataset.key === state.sort.key;
     if (sorted) th.setAttribute("aria-sort", state.sort.dir > 0 ? "ascending" : "descending");
