@@ -16,7 +16,8 @@ usage: xfailflake_grabber.py <action> <repository> <branch> [args]
 
 actions:
   dump <repository> <branch>          print the xfailflake-marked tests as JSON
-  serve <repository> <branch> <port>  serve them over HTTP (Redash data source at /redash)
+  serve <repository> <branch> <port>  serve them over HTTP (Redash data source at /redash) on
+                                      every interface (GRABBER_HOST=127.0.0.1 to narrow it)
   redshift <repository> <branch>      push a snapshot to the database named by POSTGRES_HOST,
                                       POSTGRES_PORT, POSTGRES_DB, POSTGRES_USER, POSTGRES_PASSWORD
   help                                show this message
@@ -39,7 +40,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return grabber_main(["dump", *rest, *LEGACY_MARKER])
     if action == "serve" and len(rest) == 3:
         repository, branch, port = rest
-        return grabber_main(["serve", repository, branch, "--port", port, *LEGACY_MARKER])
+        # The original served on every interface (it ran in a container); GRABBER_HOST narrows it.
+        host = os.environ.get("GRABBER_HOST", "0.0.0.0")  # noqa: S104
+        args = ["serve", repository, branch, "--host", host, "--port", port, *LEGACY_MARKER]
+        return grabber_main(args)
     if action == "redshift" and len(rest) == 2:
         from .sinks.db.url import legacy_env_url
 
@@ -50,9 +54,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "POSTGRES_DB, POSTGRES_USER, POSTGRES_PASSWORD) for redshift\n"
             )
             return 1
-        # The URL holds the password: it travels in the environment, not in argv.
+        # The URL holds the password: it travels in the environment, not in argv, and only
+        # for the length of this call.
+        saved = os.environ.get("GRABBER_DATABASE_URL")
         os.environ["GRABBER_DATABASE_URL"] = url
-        return grabber_main(["push", *rest, *LEGACY_MARKER])
+        try:
+            return grabber_main(["push", *rest, *LEGACY_MARKER])
+        finally:
+            if saved is None:
+                del os.environ["GRABBER_DATABASE_URL"]
+            else:
+                os.environ["GRABBER_DATABASE_URL"] = saved
     sys.stderr.write(USAGE)
     sys.stderr.write(f"xfailflake_grabber.py: error: bad arguments for {action!r}\n")
     return 2

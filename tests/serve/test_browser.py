@@ -8,6 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from selenium import webdriver
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from xfail_grabber.model import Snapshot
 from xfail_grabber.sinks.serve.app import create_app
@@ -16,16 +20,10 @@ from xfail_grabber.sinks.serve.state import DataState
 
 from .snapshots import XSS, small_snapshot
 
-webdriver = pytest.importorskip("selenium.webdriver")
-from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
-
+# scripts/test.sh installs both; a missing browser must fail the run, not skip the page tests.
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM and DRIVER), reason="needs chromium and chromium-driver (apt-get install)"
-)
+assert CHROMIUM and DRIVER, "needs chromium and chromium-driver (apt-get install)"
 
 TREND = [
     {

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import http.client
-import importlib.util
 import json
 import os
 import re
@@ -26,7 +25,6 @@ from xfail_grabber.sinks.formats import render_redash
 from .snapshots import small_snapshot
 
 db = pytest.importorskip("xfail_grabber.sinks.db")
-HAS_SCANNER = importlib.util.find_spec("xfail_grabber.scan.tree") is not None
 TOKEN = "cli-t0ken-value"
 ROOT = Path(xfail_grabber.__file__).resolve().parent.parent
 
@@ -156,10 +154,6 @@ def git_repo(tmp_path: Path) -> Path:
     return repo
 
 
-NEEDS_SCANNER = pytest.mark.skipif(not HAS_SCANNER, reason="needs xfail_grabber.scan.tree")
-
-
-@NEEDS_SCANNER
 def test_compat_form_scans_a_repository(serve: Serve, git_repo: Path) -> None:
     # What xfailflake_grabber.py serve <repository> <branch> <port> runs.
     child = serve(str(git_repo), "main", "--only", "xfailflake")
@@ -167,7 +161,6 @@ def test_compat_form_scans_a_repository(serve: Serve, git_repo: Path) -> None:
     assert [(r["nodeid"], r["ticket"]) for r in rows] == [("tests/test_a.py::test_one", "DCOS-1")]
 
 
-@NEEDS_SCANNER
 def test_scan_with_the_trend_from_the_database(
     serve: Serve, git_repo: Path, tmp_path: Path
 ) -> None:

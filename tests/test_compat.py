@@ -1,0 +1,54 @@
+"""`xfailflake_grabber.py serve <repository> <branch> <port>` as the original ran it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.serve.test_cli import Child
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_original_serve_form_serves_xfailflake_rows(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "tests").mkdir(parents=True)
+    (repo / "tests" / "test_a.py").write_text(
+        "import pytest\n\n@pytest.mark.xfailflake(jira='DCOS-9')\ndef test_a(): pass\n\n"
+        "@pytest.mark.skip\ndef test_b(): pass\n"
+    )
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "c"]):
+        subprocess.run([*git, *args], check=True, timeout=30)
+    env = {
+        **os.environ,
+        "GRABBER_HOST": "127.0.0.1",
+        "GRABBER_AUTH_TOKEN": "cli-t0ken-value",
+        "GRABBER_CACHE_DIR": str(tmp_path / "cache"),
+    }
+    env.pop("GRABBER_DATABASE_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "xfailflake_grabber.py"), "serve", str(repo), "main", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    try:
+        assert process.stderr is not None
+        match = re.search(r"serving on http://127\.0\.0\.1:(\d+)/", process.stderr.readline())
+        assert match
+        rows = json.loads(Child(process, int(match.group(1))).wait_for("/redash"))["rows"]
+        assert [(r["test"], r["kind"], r["ticket"]) for r in rows] == [
+            ("test_a", "xfailflake", "DCOS-9")
+        ]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    assert process.returncode == 0
