@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,16 @@ def test_token_through_the_cli(
         for secret in SECRETS:
             assert secret.decode() not in text
     assert_no_secret_under(tmp_path / "c")
+
+
+def test_file_name_that_is_not_utf8(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = init_repo(tmp_path / "latin1")
+    (root / "tests").mkdir()
+    (root / os.fsdecode(b"tests/test_caf\xe9.py")).write_bytes(MUTED.encode())
+    commit(root, {})
+    for extra in ([], ["main"]):
+        code, out, err = run(capsys, "dump", str(root), *extra, "--cache-dir", str(tmp_path / "c"))
+        assert code == 0, err
+        assert [r["nodeid"] for r in json.loads(out)["muted"]] == [
+            "tests/test_caf\\xe9.py::test_one"
+        ]

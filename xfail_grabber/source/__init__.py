@@ -45,3 +45,11 @@ class Checkout(Protocol):
     def read_root_file(self, name: str) -> bytes | None:
         """A file at the repository root (pytest.ini, pyproject.toml...), or None."""
         ...
+
+
+def display_path(path: str) -> str:
+    """A path that is valid text: bytes that are not UTF-8 (kept by the file system as
+    surrogate escapes) become `\\xNN`, so records, JSON and cache keys can hold it."""
+    if path.isascii():
+        return path
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")

@@ -48,7 +48,7 @@ class ScanCache:
                     f"SELECT key, value FROM scan WHERE key IN ({marks})",  # noqa: S608
                     chunk,
                 )
-                found.update((key, bytes(value)) for key, value in rows)
+                found.update(rows)  # BLOB columns come back as bytes
         except sqlite3.Error as exc:
             log.warning("scan cache unreadable (%s); scanning without it", exc)
             return {}

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from . import SourceError, SourceFile
+from . import SourceError, SourceFile, display_path
 from .gitrun import Auth, GitFailed, git_env, git_text, run_git
 
 log = logging.getLogger("xfail_grabber.git")
@@ -146,12 +146,12 @@ class GitCheckout:
             return []
         out = run_git(["ls-tree", "-r", "-z", self.commit], git_dir=self.git_dir).stdout
         entries = []
-        for record in out.split(b"\0"):
-            if not record:
-                continue
-            head, _, raw_path = record.partition(b"\t")
-            mode, kind, oid = head.decode("ascii").split(" ")
-            entries.append(_Entry(mode, kind, oid, raw_path.decode("utf-8", "surrogateescape")))
+        # "<mode> <type> <oid>\t<path>" records; paths are bytes (any encoding).
+        for record in out.decode("utf-8", "surrogateescape").split("\0"):
+            if record:
+                head, _, path = record.partition("\t")
+                mode, kind, oid = head.split(" ")
+                entries.append(_Entry(mode, kind, oid, display_path(path)))
         return entries
 
     def files(self) -> list[SourceFile]:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 
-from . import SourceError, SourceFile
+from . import SourceError, SourceFile, display_path
 
 
 class DirectoryCheckout:
@@ -31,6 +31,7 @@ class DirectoryCheckout:
         self.commit = commit
         self.committed_at = committed_at
         self._paths = sorted(paths) if paths is not None else None
+        self._real: dict[str, str] = {}  # display path -> path on disk, where they differ
 
     def _walk(self) -> Iterator[str]:
         for dirpath, dirnames, filenames in os.walk(self.root):
@@ -63,13 +64,16 @@ class DirectoryCheckout:
                 error = f"cannot read: {exc.strerror if isinstance(exc, OSError) else exc}"
             if error is None and not full.is_file():
                 continue
-            result.append(SourceFile(path=rel, size=size, error=error))
+            shown = display_path(rel)
+            if shown != rel:
+                self._real[shown] = rel
+            result.append(SourceFile(path=shown, size=size, error=error))
         return result
 
     def read(self, files: Iterable[SourceFile]) -> Iterator[tuple[SourceFile, bytes | str]]:
         for item in files:
             try:
-                yield item, (self.root / item.path).read_bytes()
+                yield item, (self.root / self._real.get(item.path, item.path)).read_bytes()
             except OSError as exc:
                 yield item, f"cannot read: {exc.strerror or exc}"
 
