@@ -63,9 +63,13 @@ TARGET_WARM = 0.1
 TARGET_HISTORY = 3.0
 
 
-def base_repo(work: Path, files: int, target_mb: float) -> tuple[Path, dict[str, Any]]:
+def base_repo(
+    work: Path, files: int, target_mb: float, weekly: float = WEEKLY_CHURN
+) -> tuple[Path, dict[str, Any]]:
     """The synthetic repository with a year of weekly churn, built once and reused."""
     place = work / f"repo-bench-v{synth.GENERATOR_VERSION}-f{files}-mb{target_mb:g}"
+    if weekly != WEEKLY_CHURN:
+        place = place.with_name(f"{place.name}-churn{weekly:g}")
     stats_file = place.with_suffix(".json")
     if stats_file.is_file() and place.is_dir():
         return place, json.loads(stats_file.read_text())
@@ -74,7 +78,7 @@ def base_repo(work: Path, files: int, target_mb: float) -> tuple[Path, dict[str,
     stats = synth.build(place, files=files, seed=1, target_mb=target_mb)
     changed = 0
     for week in range(WEEKS - 1):
-        changed += len(synth.churn(place, WEEKLY_CHURN, seed=100 + week))
+        changed += len(synth.churn(place, weekly, seed=100 + week))
     last = synth.churn(place, LAST_CHURN, seed=999)
     _git(place, "gc", "--quiet")
     stats.update(
@@ -233,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", type=int, default=2500)
     parser.add_argument("--target-mb", type=float, default=15.0)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--weekly-churn", type=float, default=WEEKLY_CHURN, metavar="FRACTION",
+                        help="Share of the test files each history commit touches.")
     parser.add_argument("--json", action="store_true", help="Print the figures as JSON.")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -242,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     work = HERE / ".work"
     work.mkdir(exist_ok=True)
-    repo, stats = base_repo(work, args.files, args.target_mb)
+    repo, stats = base_repo(work, args.files, args.target_mb, args.weekly_churn)
     with tempfile.TemporaryDirectory(prefix="bench-repo-") as scratch:
         result = measure(repo, args.repeat, Path(scratch))
     result["repository"] = {

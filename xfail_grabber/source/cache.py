@@ -28,35 +28,53 @@ _SCHEMA = (
 
 
 class ScanCache:
-    """get_many / put_many over one SQLite connection (one per process and thread)."""
+    """get_many / put_many over one SQLite connection (one per process and thread).
+
+    Values read or written are also kept in memory (up to MEMO_LIMIT entries), so scanning
+    many commits in one process (`grabber history`) reads each entry from the file once.
+    """
+
+    MEMO_LIMIT = 200_000
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._db: sqlite3.Connection | None = None
+        self._memo: dict[str, bytes] = {}
         if path is not None:
             self._db = _connect(path)
+
+    def _remember(self, items: dict[str, bytes]) -> None:
+        if len(self._memo) + len(items) > self.MEMO_LIMIT:
+            self._memo.clear()
+        self._memo.update(items)
 
     def get_many(self, keys: list[str]) -> dict[str, bytes]:
         if self._db is None or not keys:
             return {}
-        found: dict[str, bytes] = {}
+        memo = self._memo
+        found = {key: memo[key] for key in keys if key in memo}
+        wanted = [key for key in keys if key not in found] if found else keys
+        read: dict[str, bytes] = {}
         try:
-            for start in range(0, len(keys), _CHUNK):
-                chunk = keys[start : start + _CHUNK]
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start : start + _CHUNK]
                 marks = ",".join("?" * len(chunk))
                 rows = self._db.execute(
                     f"SELECT key, value FROM scan WHERE key IN ({marks})",  # noqa: S608
                     chunk,
                 )
-                found.update(rows)  # BLOB columns come back as bytes
+                read.update(rows)  # BLOB columns come back as bytes
         except sqlite3.Error as exc:
             log.warning("scan cache unreadable (%s); scanning without it", exc)
-            return {}
+            return found
+        self._remember(read)
+        found.update(read)
         return found
 
     def put_many(self, items: dict[str, bytes]) -> None:
         if self._db is None or not items:
             return
+        self._remember(items)
         now = int(time.time())
         rows = [(key, sqlite3.Binary(value), now) for key, value in items.items()]
         try:
