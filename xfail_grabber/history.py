@@ -23,7 +23,7 @@ from .config import Settings
 from .model import Snapshot, utc_now
 from .source import SourceError, SourceFile
 from .source.cache import ScanCache
-from .source.git import BlobSet, GitCheckout, Revision
+from .source.git import BlobSet, GitCheckout, Revision, prefetch_blobs
 from .source.gitrun import run_git
 from .source.open import GitRepository, open_git
 
@@ -183,6 +183,13 @@ def warm_up(
     from .config import discovery_from_files
     from .scan.tree import scan_checkout
 
+    # A partial clone: every point's missing blobs in one fetch, not one fetch per point.
+    prefetch_blobs(
+        repo.git_dir,
+        [c.commit for c in checkouts if c.commit],
+        set().union(*(c.wanted_blobs() for c in checkouts)),
+        repo.auth,
+    )
     layers: list[list[SourceFile]] = []
     depth: dict[str, int] = {}
     seen: set[tuple[str, str | None]] = set()

@@ -237,3 +237,42 @@ def test_history_matches_scans_of_each_commit(
         [("NET-2", None), (None, "flaky")],  # only marks.py changed
         [("NET-2", None), (None, "other")],
     ]
+
+
+def test_history_of_a_partial_clone_fetches_blobs_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from .httpgit import serve_git
+
+    work = init_repo(tmp_path / "work")
+    for day in range(1, 8):
+        commit(
+            work,
+            {f"tests/test_{day}.py": mute(str(day)), "tests/test_1.py": mute("1", f"r{day}")},
+            date=f"2024-01-0{day}T12:00:00Z",
+        )
+    root = tmp_path / "srv"
+    root.mkdir()
+    git(tmp_path, "clone", "-q", "--bare", str(work), str(root / "r.git"))
+    git(root / "r.git", "config", "uploadpack.allowFilter", "true")
+    git(root / "r.git", "config", "uploadpack.allowAnySHA1InWant", "true")
+    monkeypatch.setenv("GITHUB_TOKEN", "tok")
+    with serve_git(root, "tok") as server:
+        code, out, err = run(
+            capsys,
+            "history",
+            f"{server.url}/r.git",
+            "--since",
+            "2024-01-01T13:00:00Z",
+            "--until",
+            "2024-01-07T13:00:00Z",
+            "--every",
+            "day",
+            "--cache-dir",
+            str(tmp_path / "c"),
+        )
+        requests = [path for path, _ in server.requests]
+    assert code == 0, err
+    assert [json.loads(line)["counts"]["total"] for line in out.splitlines()] == list(range(1, 8))
+    # clone: refs + pack; one batched blob fetch for all seven points: refs + pack.
+    assert len(requests) <= 6, requests

@@ -135,11 +135,17 @@ class GitCheckout:
         self.committed_at = revision.committed_at
         self._auth = auth or Auth()
         self._files: list[SourceFile] | None = None
+        self._tree_entries: list[_Entry] | None = None
         # blob id -> size; a blob never changes, so checkouts of one repository share it.
         self._known_sizes = sizes if sizes is not None else {}
         self._blobs: dict[str, str] = {}  # path -> blob id, every blob of the tree
 
     # -- listing ------------------------------------------------------------------------
+
+    def _entries(self) -> list[_Entry]:
+        if self._tree_entries is None:
+            self._tree_entries = self._tree()
+        return self._tree_entries
 
     def _tree(self) -> list[_Entry]:
         if self.commit is None:
@@ -157,7 +163,7 @@ class GitCheckout:
     def files(self) -> list[SourceFile]:
         if self._files is not None:
             return list(self._files)
-        entries = self._tree()
+        entries = self._entries()
         self._blobs = {e.path: e.oid for e in entries if e.kind == "blob"}
         wanted = [e for e in entries if e.kind == "blob" and e.path.endswith(".py")]
         roots = [e for e in entries if e.kind == "blob" and e.path in ROOT_FILES]
@@ -217,34 +223,17 @@ class GitCheckout:
             result.append(SourceFile(item.path, 0, item.blob_id, error=error))
         return result
 
+    def wanted_blobs(self) -> set[str]:
+        """The blob ids a scan of this commit reads (.py files and root config files)."""
+        return {
+            e.oid
+            for e in self._entries()
+            if e.kind == "blob" and (e.path.endswith(".py") or e.path in ROOT_FILES)
+        }
+
     def _prefetch(self, oids: set[str]) -> None:
-        """Fetch the blobs a partial clone lacks, in one request rather than one per blob."""
-        if self.commit is None or not oids:
-            return
-        out = run_git(
-            ["rev-list", "--objects", "--missing=print", "--no-walk", self.commit],
-            git_dir=self.git_dir,
-        ).stdout.decode("ascii", "replace")
-        missing = sorted(oids & {line[1:] for line in out.splitlines() if line.startswith("?")})
-        if not missing:
-            return
-        log.info("fetching %d blobs", len(missing))
-        run_git(
-            [
-                "-c",
-                "fetch.negotiationAlgorithm=noop",
-                "fetch",
-                "origin",
-                "--no-tags",
-                "--no-write-fetch-head",
-                "--recurse-submodules=no",
-                "--filter=blob:none",
-                "--stdin",
-            ],
-            git_dir=self.git_dir,
-            input=("\n".join(missing) + "\n").encode(),
-            auth=self._auth,
-        )
+        if self.commit is not None:
+            prefetch_blobs(self.git_dir, [self.commit], oids, self._auth)
 
     # -- reading ------------------------------------------------------------------------
 
@@ -300,6 +289,35 @@ class GitCheckout:
             return run_git(["cat-file", "blob", oid], git_dir=self.git_dir, auth=self._auth).stdout
         except GitFailed:
             return None
+
+
+def prefetch_blobs(git_dir: Path, commits: list[str], oids: set[str], auth: Auth | None) -> None:
+    """Fetch the blobs a partial clone lacks, in one request rather than one per blob."""
+    if not commits or not oids or not is_promisor(git_dir):
+        return
+    out = run_git(
+        ["rev-list", "--objects", "--missing=print", "--no-walk", *commits], git_dir=git_dir
+    ).stdout.decode("ascii", "replace")
+    missing = sorted(oids & {line[1:] for line in out.splitlines() if line.startswith("?")})
+    if not missing:
+        return
+    log.info("fetching %d blobs", len(missing))
+    run_git(
+        [
+            "-c",
+            "fetch.negotiationAlgorithm=noop",
+            "fetch",
+            "origin",
+            "--no-tags",
+            "--no-write-fetch-head",
+            "--recurse-submodules=no",
+            "--filter=blob:none",
+            "--stdin",
+        ],
+        git_dir=git_dir,
+        input=("\n".join(missing) + "\n").encode(),
+        auth=auth,
+    )
 
 
 class BlobSet(GitCheckout):
