@@ -534,9 +534,9 @@ class ModuleWriter:
         rng, P = self.rng, self.P
         self.imports.update(("sys", "shutil"))
         if form == "func":
-            decos, kinds = self.decorators(1, 3)
+            stacked, kinds = self.decorators(1, 3)
             self.records.update(kinds)
-            return self.function(decos)
+            return self.function(stacked)
         if form in ("method", "class_deco", "class_pytestmark"):
             methods: list[tuple[list[str], list[str]]] = []
             count = rng.randint(2, 5)
@@ -870,12 +870,13 @@ def helpers_module(area: str) -> str:
 
 
 def _sizes(rng: random.Random, count: int, total: int) -> list[int]:
-    raw = [rng.lognormvariate(0.0, SIGMA) for _ in range(count)]
-    sizes = raw
+    sizes: list[float] = [rng.lognormvariate(0.0, SIGMA) for _ in range(count)]
+    result: list[int] = []
     for _ in range(4):  # rescale, clamp, repeat: the clamps move the total a little
         scale = total / sum(sizes)
-        sizes = [min(MAX_FILE, max(MIN_FILE, int(s * scale))) for s in sizes]
-    return sizes
+        result = [min(MAX_FILE, max(MIN_FILE, int(s * scale))) for s in sizes]
+        sizes = [float(n) for n in result]
+    return result
 
 
 def _layout(rng: random.Random, files: int) -> list[tuple[str, str, int]]:
@@ -1068,10 +1069,10 @@ def _apply(rng: random.Random, op: str, text: str) -> str | None:
         del lines[rng.choice(hits)]
         return "\n".join(lines)
     if op == "edit_mute":
-        hits = list(_TICKET.finditer(text))
-        if not hits:
+        matches = list(_TICKET.finditer(text))
+        if not matches:
             return None
-        hit = rng.choice(hits)
+        hit = rng.choice(matches)
         new = (
             f"{hit.group(1)}{hit.group(2)}{hit.group(3)}-{rng.randint(10000, 99999)}{hit.group(2)}"
         )
