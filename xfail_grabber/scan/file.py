@@ -118,9 +118,10 @@ def select(
         return [(tree.body, text)]  # str.splitlines would disagree with Python's lines
     lines = text.splitlines(keepends=True)
     pattern = keyword_pattern([*settings.mark_names, *extra_names])
-    if any(_marks_whole_module(node, pattern) for node in tree.body):
-        return [(tree.body, text)]  # pytestmark or a module-level skip reaches every test
     spans = [_span(node) for node in tree.body]
+    if any(_marks_whole_module(node, pattern) for node in tree.body):
+        # pytestmark or a module-level skip reaches every test: take every statement.
+        return _snippets(tree.body, spans, [True] * len(spans), lines)
     segments = ["".join(lines[start - 1 : end]) for start, end in spans]
     wanted = [False] * len(spans)
     local_names: set[str] = set()
@@ -162,10 +163,18 @@ def select(
                         wanted[other] = changed = True
             elif any(wanted[other] for other in related):
                 wanted[index] = changed = True
+    return _snippets(tree.body, spans, wanted, lines)
+
+
+def _snippets(
+    body: list[ast.stmt], spans: list[tuple[int, int]], wanted: list[bool], lines: list[str]
+) -> list[tuple[list[ast.stmt], str]]:
+    lines = list(lines)
+    _blank_bodies([node for node, take in zip(body, wanted, strict=True) if take], lines)
     # One libcst call per run of consecutive statements: each call has a fixed cost.
     runs: list[tuple[list[ast.stmt], list[int]]] = []
     previous = False
-    for node, (start, end), take in zip(tree.body, spans, wanted, strict=True):
+    for node, (start, end), take in zip(body, spans, wanted, strict=True):
         if take and runs and (previous or start <= runs[-1][1][1]):
             runs[-1][0].append(node)
             runs[-1][1][1] = max(runs[-1][1][1], end)
@@ -213,3 +222,30 @@ def _decorator_names(node: ast.stmt) -> set[str]:
         for child in node.body:
             names |= _decorator_names(child)
     return names
+
+
+BODY_WORDS = re.compile(r"\b(?:skip|xfail|skipTest|SkipTest)\b")
+
+
+def _blank_bodies(nodes: list[ast.stmt], lines: list[str]) -> None:
+    """Replace function bodies that hold no imperative skip by `...` and empty lines.
+
+    Only a body can hold `pytest.skip()`; everything else libcst needs is in the `def` line
+    and the decorators. Line numbers stay as they were, and libcst parses far less.
+    """
+    for node in nodes:
+        if isinstance(node, ast.ClassDef):
+            _blank_bodies(node.body, lines)
+            continue
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        first = node.body[0]
+        start, end = _span(first)[0], node.end_lineno or first.lineno
+        head = lines[start - 1][: first.col_offset]
+        if start == node.lineno or head.strip() or head != head.lstrip("\ufeff"):
+            continue  # a one-line function, or a body that shares the signature's last line
+        if BODY_WORDS.search("".join(lines[start - 1 : end])):
+            continue
+        lines[start - 1] = head + "...\n"
+        for index in range(start, end):
+            lines[index] = "\n"

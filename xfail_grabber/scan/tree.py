@@ -7,6 +7,7 @@ appear. Then imported aliases are resolved across files (link.py).
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import multiprocessing
@@ -75,13 +76,28 @@ def _parse_one(job: tuple[str, bytes, bool, tuple[str, ...]]) -> FileFacts:
         return FileFacts(path=path, error=f"internal scanner error: {type(exc).__name__}: {exc}")
 
 
+Job = tuple[str, bytes, bool, tuple[str, ...]]
+
+
+def _init_pool_worker(settings: Settings) -> None:
+    # Parse trees are acyclic and the worker is short-lived: the cycle collector only costs.
+    gc.disable()
+    _init_worker(settings)
+
+
 class Parser:
-    """Runs `scan_bytes` on jobs, in worker processes when there are enough of them."""
+    """Runs `scan_bytes` on jobs, in worker processes once there are enough of them.
+
+    Jobs are handed to the workers as they come (while the main process goes on reading);
+    `results()` gives them back in the order they were submitted.
+    """
 
     def __init__(self, settings: Settings, workers: int | None) -> None:
         self.settings = settings
         self.workers = workers or os.cpu_count() or 1
         self.pool: ProcessPoolExecutor | None = None
+        self.waiting: list[Job] = []
+        self.futures: list[tuple[Job, Future[FileFacts]]] = []
 
     def _pool(self) -> ProcessPoolExecutor:
         if self.pool is None:
@@ -90,42 +106,52 @@ class Parser:
             self.pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context(method),
-                initializer=_init_worker,
+                initializer=_init_pool_worker,
                 initargs=(self.settings,),
             )
         return self.pool
 
-    def run(self, jobs: list[tuple[str, bytes, bool, tuple[str, ...]]]) -> Iterator[FileFacts]:
-        if self.workers <= 1 or len(jobs) < PARALLEL_MIN_FILES:
-            _init_worker(self.settings)
-            for job in jobs:
-                yield _parse_one(job)
-            return
-        pool = self._pool()
-        # Largest first, so one big file does not finish last on its own.
-        order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][1]))
-        futures: list[tuple[int, Future[FileFacts]]] = [
-            (i, pool.submit(_parse_one, jobs[i])) for i in order
-        ]
-        for index, future in futures:
+    def submit(self, job: Job) -> None:
+        self.waiting.append(job)
+        if self.workers > 1 and (self.pool is not None or len(self.waiting) >= PARALLEL_MIN_FILES):
+            pool = self._pool()
+            self.futures += [(j, pool.submit(_parse_one, j)) for j in self.waiting]
+            self.waiting = []
+
+    def results(self) -> Iterator[FileFacts]:
+        futures, self.futures = self.futures, []
+        for job, future in futures:
             try:
                 yield future.result()
             except BrokenProcessPool:
                 # A parser crashed hard (native stack overflow); read that file by regex.
-                from .file import _fallback, decode
-
-                path, data, is_test, _ = jobs[index]
-                try:
-                    text = decode(data)
-                except (SyntaxError, LookupError, UnicodeDecodeError):
-                    text = data.decode("utf-8", errors="replace")
                 self.pool = None
-                yield _fallback(path, text, self.settings, is_test, "parser crashed")
+                yield _crashed(job, self.settings)
+        waiting, self.waiting = self.waiting, []
+        _init_worker(self.settings)
+        for job in waiting:
+            yield _parse_one(job)
+
+    def run(self, jobs: list[Job]) -> Iterator[FileFacts]:
+        for job in jobs:
+            self.submit(job)
+        return self.results()
 
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
             self.pool = None
+
+
+def _crashed(job: Job, settings: Settings) -> FileFacts:
+    from .file import _fallback, decode
+
+    path, data, is_test, _ = job
+    try:
+        text = decode(data)
+    except (SyntaxError, LookupError, UnicodeDecodeError):
+        text = data.decode("utf-8", errors="replace")
+    return _fallback(path, text, settings, is_test, "parser crashed")
 
 
 def _progress(total: int, enabled: bool) -> Iterator[None]:
@@ -183,7 +209,7 @@ def scan_checkout(
             item = wanted[cache_key]
             cached[item.path] = value
     to_store: dict[str, bytes] = {}
-    jobs: list[tuple[str, bytes, bool, tuple[str, ...]]] = []
+    parser = Parser(settings, workers)
     job_keys: dict[str, str] = {}
     tick = _progress(len(files), progress)
     next(tick)
@@ -201,23 +227,22 @@ def scan_checkout(
                 cached.pop(item.path)
                 continue
         next(tick)
-    unread = [f for f in files if f.path not in cached]
-    for item, data in checkout.read(unread):
-        next(tick)
-        if isinstance(data, str):
-            errors.append(ScanError(item.path, data))
-            continue
-        blob = item.blob_id or git_blob_id(data)
-        blobs[item.path] = blob
-        if prefilter.search(data):
-            jobs.append((item.path, data, is_test[item.path], ()))
-            job_keys[item.path] = key(item, blob)
-        else:
-            negatives[item.path] = (item, blob)
-            to_store[key(item, blob)] = NEGATIVE
-    parser = Parser(settings, workers)
     try:
-        for result in parser.run(jobs):
+        unread = [f for f in files if f.path not in cached]
+        for item, data in checkout.read(unread):
+            next(tick)
+            if isinstance(data, str):
+                errors.append(ScanError(item.path, data))
+                continue
+            blob = item.blob_id or git_blob_id(data)
+            blobs[item.path] = blob
+            if prefilter.search(data):
+                parser.submit((item.path, data, is_test[item.path], ()))
+                job_keys[item.path] = key(item, blob)
+            else:
+                negatives[item.path] = (item, blob)
+                to_store[key(item, blob)] = NEGATIVE
+        for result in parser.results():
             facts[result.path] = result
             if result.error is None:
                 to_store[job_keys[result.path]] = result.dumps()
