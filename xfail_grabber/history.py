@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import calendar
 import logging
+import multiprocessing
+import os
 import re
 import sys
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -29,6 +33,8 @@ from .source.open import GitRepository, open_git
 
 log = logging.getLogger("xfail_grabber")
 
+# Below this many commits a process each, scanning them in parallel does not pay.
+MIN_COMMITS_PER_PROCESS = 8
 _EVERY = re.compile(r"^(?:(day|week|month)|(\d+)([dw]))$")
 
 
@@ -155,14 +161,56 @@ def scan_history(
     with open_scan_cache(cache_dir) as cache:
         if len(checkouts) > 1:
             warm_up(repo, list(checkouts.values()), settings, cache, workers=workers)
+        processes = min(workers or os.cpu_count() or 1, len(checkouts) // MIN_COMMITS_PER_PROCESS)
+        if processes >= 2:
+            stream = _in_processes(
+                repo, [c.revision for c in checkouts.values()], settings, cache_dir, processes
+            )
+        else:
+            stream = (
+                (commit, snapshot_of(checkout, settings, workers=workers, cache=cache))
+                for commit, checkout in checkouts.items()
+            )
         for point in todo:
-            snapshot = scanned.get(point.commit)
-            if snapshot is None:
-                snapshot = snapshot_of(
-                    checkouts[point.commit], settings, workers=workers, cache=cache
-                )
-                scanned[point.commit] = snapshot
-            yield point, replace(snapshot, scanned_at=point.at)
+            while point.commit not in scanned:
+                commit, snapshot = next(stream)
+                scanned[commit] = snapshot
+            yield point, replace(scanned[point.commit], scanned_at=point.at)
+
+
+def _scan_commits(
+    repo: GitRepository, revisions: list[Revision], settings: Settings, cache_dir: Path | None
+) -> list[Snapshot]:
+    """Scan some commits in a process of its own (their files are in the scan cache)."""
+    from .core import snapshot_of
+    from .source.cache import open_scan_cache
+
+    with open_scan_cache(cache_dir) as cache:
+        return [snapshot_of(repo.checkout(r), settings, workers=1, cache=cache) for r in revisions]
+
+
+def _in_processes(
+    repo: GitRepository,
+    revisions: list[Revision],
+    settings: Settings,
+    cache_dir: Path | None,
+    processes: int,
+) -> Iterator[tuple[str, Snapshot]]:
+    """(commit, snapshot) in order, the commits split into `processes` contiguous runs.
+
+    After the warm-up a commit's scan is mostly reading the cache and linking files, work of
+    the main process alone; several processes take a share of the commits each.
+    """
+    size = -(-len(revisions) // processes)
+    groups = [revisions[i : i + size] for i in range(0, len(revisions), size)]
+    # fork is fast, but unsafe from a process that runs threads (the server does).
+    method = "fork" if threading.active_count() == 1 else "forkserver"
+    with ProcessPoolExecutor(len(groups), mp_context=multiprocessing.get_context(method)) as pool:
+        futures = [pool.submit(_scan_commits, repo, group, settings, cache_dir) for group in groups]
+        for group, future in zip(groups, futures, strict=True):
+            for revision, snapshot in zip(group, future.result(), strict=True):
+                assert revision.commit is not None
+                yield revision.commit, snapshot
 
 
 def warm_up(

@@ -13,12 +13,10 @@ import contextlib
 import logging
 import posixpath
 import subprocess
-import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
 
 from . import SourceError, SourceFile, display_path
 from .gitrun import Auth, GitFailed, git_env, git_text, run_git
@@ -26,6 +24,10 @@ from .gitrun import Auth, GitFailed, git_env, git_text, run_git
 log = logging.getLogger("xfail_grabber.git")
 
 SYMLINK_MODE = "120000"
+# cat-file requests written ahead of the answers read, _CHUNK at a time: _WINDOW ids of 41
+# bytes (10.5 KB) fit in any common pipe buffer (64 KiB on Linux, 16 KiB at least on macOS).
+_CHUNK = 128
+_WINDOW = 256
 # Root files read besides .py files (pytest configuration, grabber settings).
 ROOT_FILES = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg", "grabber.toml")
 
@@ -140,6 +142,10 @@ class GitCheckout:
         self._known_sizes = sizes if sizes is not None else {}
         self._blobs: dict[str, str] = {}  # path -> blob id, every blob of the tree
 
+    @property
+    def revision(self) -> Revision:
+        return Revision(self.branch, self.commit, self.committed_at)
+
     # -- listing ------------------------------------------------------------------------
 
     def _entries(self) -> list[_Entry]:
@@ -252,15 +258,33 @@ class GitCheckout:
             env=git_env(self._auth),
         )
         assert proc.stdin is not None and proc.stdout is not None
-        writer = threading.Thread(target=_feed, args=(proc.stdin, wanted), daemon=True)
-        writer.start()
-        stdout = proc.stdout
+        stdin, stdout = proc.stdin, proc.stdout
+        # No writer thread (a running thread makes the scanner's worker pool avoid fork): ids
+        # are written ahead in windows small enough for the pipe to hold them all, so a write
+        # never blocks while git waits for us to read.
+        sent = 0
+
+        def send_ahead(received: int) -> None:
+            nonlocal sent
+            while sent < len(wanted) and sent - received < _WINDOW:
+                chunk = wanted[sent : sent + _CHUNK]
+                stdin.write("".join(f"{f.blob_id}\n" for f in chunk).encode("ascii"))
+                sent += len(chunk)
+            stdin.flush()
+            if sent == len(wanted):
+                stdin.close()
+
+        received = 0
         try:
+            send_ahead(0)
             for item in items:
                 if not item.blob_id or item.error:
                     yield item, item.error or "not a git blob"
                     continue
+                if sent < len(wanted) and sent - received <= _WINDOW - _CHUNK:
+                    send_ahead(received)
                 header = stdout.readline().decode("ascii", "replace").split()
+                received += 1
                 if len(header) == 2 and header[1] == "missing":
                     yield item, "blob missing from the repository"
                     continue
@@ -276,8 +300,9 @@ class GitCheckout:
             if proc.poll() is None:
                 proc.kill()
             proc.wait()
-            writer.join()
-            stdout.close()
+            for pipe in (stdin, stdout):
+                with contextlib.suppress(OSError, ValueError):
+                    pipe.close()
 
     def read_root_file(self, name: str) -> bytes | None:
         if self._files is None:
@@ -335,16 +360,3 @@ class BlobSet(GitCheckout):
 
     def read_root_file(self, name: str) -> bytes | None:
         return None
-
-
-def _feed(pipe: IO[bytes], files: list[SourceFile]) -> None:
-    """Write the object ids to `git cat-file --batch` (runs in a thread)."""
-    try:
-        for start in range(0, len(files), 512):
-            chunk = "".join(f"{f.blob_id}\n" for f in files[start : start + 512])
-            pipe.write(chunk.encode("ascii"))
-    except (ValueError, OSError):
-        pass  # the reader stopped early and killed git
-    finally:
-        with contextlib.suppress(ValueError, OSError):
-            pipe.close()
