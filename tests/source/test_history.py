@@ -276,3 +276,45 @@ def test_history_of_a_partial_clone_fetches_blobs_once(
     assert [json.loads(line)["counts"]["total"] for line in out.splitlines()] == list(range(1, 8))
     # clone: refs + pack; one batched blob fetch for all seven points: refs + pack.
     assert len(requests) <= 6, requests
+
+
+def test_many_commits_scanned_in_several_processes_give_the_same_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = init_repo(tmp_path / "long")
+    for day in range(1, 19):
+        commit(
+            root,
+            {f"tests/test_{day % 5}.py": mute(str(day % 5), f"day {day}")},
+            date=f"2024-02-{day:02d}T12:00:00Z",
+        )
+    outputs = []
+    for workers in ("1", "2"):
+        code, out, err = run(
+            capsys,
+            "history",
+            str(root),
+            "--since",
+            "2024-02-01",
+            "--until",
+            "2024-02-20",
+            "--every",
+            "day",
+            "--workers",
+            workers,
+            "--cache-dir",
+            str(tmp_path / f"c{workers}"),
+        )
+        assert code == 0, err
+        outputs.append(out)
+    assert outputs[0] == outputs[1]
+    rows = [json.loads(line) for line in outputs[1].splitlines()]
+    assert len(rows) == 19  # Feb 2 .. Feb 20
+    assert rows[-1]["counts"]["total"] == 5
+    assert [r["reason"] for r in rows[-1]["muted"]] == [
+        "day 15",
+        "day 16",
+        "day 17",
+        "day 18",
+        "day 14",
+    ]
