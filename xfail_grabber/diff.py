@@ -269,4 +269,12 @@ def diff_command() -> click.Command:
         if fail_on_added and result.added:
             click.get_current_context().exit(3)
 
+    _hide_ref(command)
     return command
+
+
+def _hide_ref(command: click.Command) -> None:
+    """The shared --ref makes no sense here (BASE/HEAD, or the points, name the commits)."""
+    for param in command.params:
+        if param.name == "ref" and isinstance(param, click.Option):
+            param.hidden = True

@@ -363,6 +363,7 @@ def history_command() -> click.Command:
         if store is not None:
             click.echo(f"stored {done} snapshots in the database", err=True)
 
+    _hide_ref(command)
     return command
 
 
@@ -387,3 +388,10 @@ def _database_error(exc: Exception) -> str | None:
     except ImportError:
         return None
     return str(exc) if isinstance(exc, DatabaseError) else None
+
+
+def _hide_ref(command: click.Command) -> None:
+    """The shared --ref makes no sense here (BASE/HEAD, or the points, name the commits)."""
+    for param in command.params:
+        if param.name == "ref" and isinstance(param, click.Option):
+            param.hidden = True
