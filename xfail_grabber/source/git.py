@@ -129,6 +129,7 @@ class GitCheckout:
         revision: Revision,
         auth: Auth | None = None,
         sizes: dict[str, int] | None = None,
+        root_files: dict[str, bytes] | None = None,
     ) -> None:
         self.git_dir = git_dir
         self.repo = label
@@ -140,6 +141,7 @@ class GitCheckout:
         self._tree_entries: list[_Entry] | None = None
         # blob id -> size; a blob never changes, so checkouts of one repository share it.
         self._known_sizes = sizes if sizes is not None else {}
+        self._root_files = root_files if root_files is not None else {}  # blob id -> bytes
         self._blobs: dict[str, str] = {}  # path -> blob id, every blob of the tree
 
     @property
@@ -159,11 +161,13 @@ class GitCheckout:
         out = run_git(["ls-tree", "-r", "-z", self.commit], git_dir=self.git_dir).stdout
         entries = []
         # "<mode> <type> <oid>\t<path>" records; paths are bytes (any encoding).
-        for record in out.decode("utf-8", "surrogateescape").split("\0"):
+        text = out.decode("utf-8", "surrogateescape")
+        shown = (lambda path: path) if text.isascii() else display_path
+        for record in text.split("\0"):
             if record:
                 head, _, path = record.partition("\t")
                 mode, kind, oid = head.split(" ")
-                entries.append(_Entry(mode, kind, oid, display_path(path)))
+                entries.append(_Entry(mode, kind, oid, shown(path)))
         return entries
 
     def files(self) -> list[SourceFile]:
@@ -310,10 +314,14 @@ class GitCheckout:
         oid = self._blobs.get(name)
         if oid is None:
             return None
-        try:
-            return run_git(["cat-file", "blob", oid], git_dir=self.git_dir, auth=self._auth).stdout
-        except GitFailed:
-            return None
+        if oid not in self._root_files:
+            try:
+                self._root_files[oid] = run_git(
+                    ["cat-file", "blob", oid], git_dir=self.git_dir, auth=self._auth
+                ).stdout
+            except GitFailed:
+                return None
+        return self._root_files[oid]
 
 
 def prefetch_blobs(git_dir: Path, commits: list[str], oids: set[str], auth: Auth | None) -> None:

@@ -105,6 +105,7 @@ class GitRepository:
     label: str
     remote: Remote | None = None
     sizes: dict[str, int] = field(default_factory=dict, compare=False)  # blob id -> size
+    root_files: dict[str, bytes] = field(default_factory=dict, compare=False)  # blob id -> bytes
 
     @property
     def auth(self) -> Auth | None:
@@ -137,7 +138,12 @@ class GitRepository:
 
     def checkout(self, revision: Revision) -> GitCheckout:
         return GitCheckout(
-            self.git_dir, label=self.label, revision=revision, auth=self.auth, sizes=self.sizes
+            self.git_dir,
+            label=self.label,
+            revision=revision,
+            auth=self.auth,
+            sizes=self.sizes,
+            root_files=self.root_files,
         )
 
 
