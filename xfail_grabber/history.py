@@ -163,9 +163,7 @@ def scan_history(
             warm_up(repo, list(checkouts.values()), settings, cache, workers=workers)
         processes = min(workers or os.cpu_count() or 1, len(checkouts) // MIN_COMMITS_PER_PROCESS)
         if processes >= 2:
-            stream = _in_processes(
-                repo, [c.revision for c in checkouts.values()], settings, cache_dir, processes
-            )
+            stream = _in_processes(list(checkouts.values()), settings, cache_dir, processes)
         else:
             stream = (
                 (commit, snapshot_of(checkout, settings, workers=workers, cache=cache))
@@ -179,38 +177,35 @@ def scan_history(
 
 
 def _scan_commits(
-    repo: GitRepository, revisions: list[Revision], settings: Settings, cache_dir: Path | None
+    checkouts: list[GitCheckout], settings: Settings, cache_dir: Path | None
 ) -> list[Snapshot]:
     """Scan some commits in a process of its own (their files are in the scan cache)."""
     from .core import snapshot_of
     from .source.cache import open_scan_cache
 
     with open_scan_cache(cache_dir) as cache:
-        return [snapshot_of(repo.checkout(r), settings, workers=1, cache=cache) for r in revisions]
+        return [snapshot_of(c, settings, workers=1, cache=cache) for c in checkouts]
 
 
 def _in_processes(
-    repo: GitRepository,
-    revisions: list[Revision],
-    settings: Settings,
-    cache_dir: Path | None,
-    processes: int,
+    checkouts: list[GitCheckout], settings: Settings, cache_dir: Path | None, processes: int
 ) -> Iterator[tuple[str, Snapshot]]:
     """(commit, snapshot) in order, the commits split into `processes` contiguous runs.
 
     After the warm-up a commit's scan is mostly reading the cache and linking files, work of
-    the main process alone; several processes take a share of the commits each.
+    the main process alone; several processes take a share of the commits each. The
+    checkouts travel listed already (the warm-up listed them).
     """
-    size = -(-len(revisions) // processes)
-    groups = [revisions[i : i + size] for i in range(0, len(revisions), size)]
+    size = -(-len(checkouts) // processes)
+    groups = [checkouts[i : i + size] for i in range(0, len(checkouts), size)]
     # fork is fast, but unsafe from a process that runs threads (the server does).
     method = "fork" if threading.active_count() == 1 else "forkserver"
     with ProcessPoolExecutor(len(groups), mp_context=multiprocessing.get_context(method)) as pool:
-        futures = [pool.submit(_scan_commits, repo, group, settings, cache_dir) for group in groups]
+        futures = [pool.submit(_scan_commits, group, settings, cache_dir) for group in groups]
         for group, future in zip(groups, futures, strict=True):
-            for revision, snapshot in zip(group, future.result(), strict=True):
-                assert revision.commit is not None
-                yield revision.commit, snapshot
+            for checkout, snapshot in zip(group, future.result(), strict=True):
+                assert checkout.commit is not None
+                yield checkout.commit, snapshot
 
 
 def warm_up(
