@@ -71,7 +71,7 @@ def base_repo(
     place = work / f"repo-bench-v{synth.GENERATOR_VERSION}-f{files}-mb{target_mb:g}"
     if weekly != WEEKLY_CHURN:
         place = place.with_name(f"{place.name}-churn{weekly:g}")
-    stats_file = place.with_suffix(".json")
+    stats_file = place.parent / f"{place.name}.json"
     if stats_file.is_file() and place.is_dir():
         return place, json.loads(stats_file.read_text())
     shutil.rmtree(place, ignore_errors=True)
