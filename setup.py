@@ -1,8 +1,7 @@
+import re
 from pathlib import Path
 
 from setuptools import find_packages, setup
-
-import re
 
 ABOUT = (Path(__file__).parent / "xfail_grabber" / "__about__.py").read_text()
 VERSION = re.search(r'__version__ = "([^"]+)"', ABOUT).group(1)  # type: ignore[union-attr]
