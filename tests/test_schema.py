@@ -1,0 +1,104 @@
+"""Every output that carries a snapshot validates against the JSON Schema in the package."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from xfail_grabber.cli import main
+from xfail_grabber.model import Snapshot, snapshot_schema
+from xfail_grabber.sinks import db
+
+ROOT = Path(__file__).resolve().parents[1]
+HOSTILE = "<script>alert(1)</script> '; DROP TABLE x; -- 🙈\nline two"
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    path = tmp_path / "repo"
+    (path / "tests").mkdir(parents=True)
+    git = ["git", "-C", str(path), "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    subprocess.run([*git, "init", "-q", "-b", "main"], check=True)
+    for day, reason in (("2024-01-01", "first"), ("2024-01-09", HOSTILE)):
+        (path / "tests" / "test_a.py").write_text(
+            f"import pytest\n\n@pytest.mark.xfail(reason={reason!r})\ndef test_a(): pass\n"
+        )
+        env = {
+            **os.environ,
+            "GIT_AUTHOR_DATE": f"{day}T12:00:00Z",
+            "GIT_COMMITTER_DATE": f"{day}T12:00:00Z",
+        }
+        subprocess.run([*git, "add", "-A"], check=True)
+        subprocess.run([*git, "commit", "-qm", day], check=True, env=env)
+    return path
+
+
+def valid(data: dict) -> dict:
+    jsonschema.validate(data, snapshot_schema())
+    return data
+
+
+def test_history_lines_are_snapshots(repo: Path, tmp_path: Path, capsys) -> None:
+    code = main(
+        [
+            "history",
+            str(repo),
+            "main",
+            "--since",
+            "2024-01-01",
+            "--until",
+            "2024-01-10",
+            "--every",
+            "week",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    snapshots = [valid(json.loads(line)) for line in out.splitlines()]
+    assert [s["muted"][0]["reason"] for s in snapshots] == ["first", HOSTILE]
+
+
+def test_stored_snapshot_reads_back_valid(repo: Path, tmp_path: Path, capsys) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    assert (
+        main(["push", str(repo), "main", "--db", url, "--cache-dir", str(tmp_path / "cache")]) == 0
+    )
+    stored = db.latest_snapshot(url)
+    assert stored is not None
+    assert valid(stored.to_dict())["muted"][0]["reason"] == HOSTILE
+
+
+def test_served_snapshot_is_valid(repo: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "GRABBER_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("GRABBER_DATABASE_URL", None)
+    env.pop("GRABBER_AUTH_TOKEN", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "xfail_grabber", "serve", str(repo), "main", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        assert process.stderr is not None
+        match = re.search(r"serving on http://127\.0\.0\.1:(\d+)/", process.stderr.readline())
+        assert match
+        from tests.serve.test_cli import Child
+
+        body = Child(process, int(match.group(1))).wait_for("/api/snapshot")
+        snapshot = valid(json.loads(body))
+        assert Snapshot.from_dict(snapshot).muted[0].reason == HOSTILE
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
