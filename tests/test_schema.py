@@ -55,15 +55,15 @@ def test_history_lines_are_snapshots(repo: Path, tmp_path: Path, capsys) -> None
             "--since",
             "2024-01-01",
             "--until",
-            "2024-01-10",
+            "2024-01-16",
             "--every",
             "week",
             "--cache-dir",
             str(tmp_path / "cache"),
         ]
     )
-    out = capsys.readouterr().out
-    assert code == 0
+    out, err = capsys.readouterr()
+    assert code == 0, err
     snapshots = [valid(json.loads(line)) for line in out.splitlines()]
     assert [s["muted"][0]["reason"] for s in snapshots] == ["first", HOSTILE]
 
