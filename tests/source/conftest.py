@@ -17,9 +17,17 @@ from .gitutil import commit, init_repo
 
 
 @pytest.fixture(autouse=True)
-def _no_token(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("GITHUB_TOKEN", "GRABBER_GIT_TOKEN", "GIT_DIR", "GIT_WORK_TREE"):
+def _no_token(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    for name in (
+        "GITHUB_TOKEN",
+        "GRABBER_GIT_TOKEN",
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GRABBER_CACHE_DIR",
+    ):
         monkeypatch.delenv(name, raising=False)
+    # A test that gives no --cache-dir must not fill the user's real cache directory.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
 
 
 @pytest.fixture
