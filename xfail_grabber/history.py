@@ -157,23 +157,46 @@ def scan_history(
     checkouts = {
         p.commit: repo.checkout(Revision(head.branch, p.commit, p.committed_at)) for p in todo
     }
+    # A partial clone: every point's missing blobs in one fetch, not one fetch per point.
+    prefetch_blobs(
+        repo.git_dir,
+        list(checkouts),
+        set().union(*(c.wanted_blobs() for c in checkouts.values())),
+        repo.auth,
+    )
+    # Commits with the same Python files and pytest configuration (the weeks that changed
+    # only docs or CI) have the same records: one scan stands for all of them.
+    same_as: dict[str, str] = {}
+    first_with: dict[str, str] = {}
+    for commit, checkout in checkouts.items():
+        same_as[commit] = first_with.setdefault(checkout.content_key(), commit)
+    distinct = {c: checkouts[c] for c in dict.fromkeys(same_as.values())}
     scanned: dict[str, Snapshot] = {}
     with open_scan_cache(cache_dir) as cache:
-        if len(checkouts) > 1:
-            warm_up(repo, list(checkouts.values()), settings, cache, workers=workers)
-        processes = min(workers or os.cpu_count() or 1, len(checkouts) // MIN_COMMITS_PER_PROCESS)
+        if len(distinct) > 1:
+            warm_up(repo, list(distinct.values()), settings, cache, workers=workers)
+        processes = min(workers or os.cpu_count() or 1, len(distinct) // MIN_COMMITS_PER_PROCESS)
         if processes >= 2:
-            stream = _in_processes(list(checkouts.values()), settings, cache_dir, processes)
+            stream = _in_processes(list(distinct.values()), settings, cache_dir, processes)
         else:
             stream = (
                 (commit, snapshot_of(checkout, settings, workers=workers, cache=cache))
-                for commit, checkout in checkouts.items()
+                for commit, checkout in distinct.items()
             )
         for point in todo:
-            while point.commit not in scanned:
+            scanned_as = same_as[point.commit]
+            while scanned_as not in scanned:
                 commit, snapshot = next(stream)
                 scanned[commit] = snapshot
-            yield point, replace(scanned[point.commit], scanned_at=point.at)
+            yield (
+                point,
+                replace(
+                    scanned[scanned_as],
+                    commit=point.commit,
+                    committed_at=point.committed_at,
+                    scanned_at=point.at,
+                ),
+            )
 
 
 def _scan_commits(
@@ -226,13 +249,6 @@ def warm_up(
     from .config import discovery_from_files
     from .scan.tree import scan_checkout
 
-    # A partial clone: every point's missing blobs in one fetch, not one fetch per point.
-    prefetch_blobs(
-        repo.git_dir,
-        [c.commit for c in checkouts if c.commit],
-        set().union(*(c.wanted_blobs() for c in checkouts)),
-        repo.auth,
-    )
     layers: list[list[SourceFile]] = []
     depth: dict[str, int] = {}
     seen: set[tuple[str, str | None]] = set()

@@ -318,3 +318,43 @@ def test_many_commits_scanned_in_several_processes_give_the_same_output(
         "day 18",
         "day 14",
     ]
+
+
+def test_commits_with_the_same_python_files_are_scanned_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import xfail_grabber.core as core
+
+    root = init_repo(tmp_path / "docs")
+    commit(root, {"tests/test_a.py": mute("a")}, date="2024-03-01T12:00:00Z")
+    for day in (2, 3, 4):
+        commit(root, {"README.md": f"day {day}\n"}, date=f"2024-03-0{day}T12:00:00Z")
+    commit(root, {"tests/test_a.py": mute("a", "changed")}, date="2024-03-05T12:00:00Z")
+    scanned: list[str | None] = []
+    real = core.snapshot_of
+
+    def counting(checkout, *args, **kwargs):  # type: ignore[no-untyped-def]
+        scanned.append(checkout.commit)
+        return real(checkout, *args, **kwargs)
+
+    monkeypatch.setattr(core, "snapshot_of", counting)
+    code, out, err = run(
+        capsys,
+        "history",
+        str(root),
+        "--since",
+        "2024-03-01T13:00:00Z",
+        "--until",
+        "2024-03-05T13:00:00Z",
+        "--every",
+        "day",
+        "--cache-dir",
+        str(tmp_path / "c"),
+    )
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.splitlines()]
+    commits = git(root, "log", "--reverse", "--format=%H").split()
+    assert [r["commit"] for r in rows] == commits
+    assert [r["committed_at"][:10] for r in rows] == [f"2024-03-0{d}" for d in range(1, 6)]
+    assert [r["muted"][0]["reason"] for r in rows] == ["flaky"] * 4 + ["changed"]
+    assert len(scanned) == 2  # the first commit and the last

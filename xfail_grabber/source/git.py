@@ -10,6 +10,7 @@ batch first, instead of one lazy fetch per blob.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import posixpath
 import subprocess
@@ -232,6 +233,15 @@ class GitCheckout:
                 error = "symlink does not point to a file"
             result.append(SourceFile(item.path, 0, item.blob_id, error=error))
         return result
+
+    def content_key(self) -> str:
+        """Equal for two commits whose .py files and root config files are the same."""
+        digest = hashlib.sha256()
+        for item in self.files():
+            digest.update(f"{item.path}\0{item.blob_id}\0{item.error or ''}\n".encode())
+        for name in ROOT_FILES:
+            digest.update(f"{name}\0{self._blobs.get(name)}\n".encode())
+        return digest.hexdigest()
 
     def wanted_blobs(self) -> set[str]:
         """The blob ids a scan of this commit reads (.py files and root config files)."""
