@@ -36,7 +36,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,10 +44,6 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(HERE), str(ROOT)]
 import synth  # noqa: E402
-
-with warnings.catch_warnings():  # libcst 1.0 warns on import under newer mypy_extensions
-    warnings.simplefilter("ignore", DeprecationWarning)
-    import libcst  # noqa: F401
 
 from xfail_grabber.config import Settings  # noqa: E402
 from xfail_grabber.core import snapshot_of  # noqa: E402

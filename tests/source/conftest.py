@@ -1,17 +1,10 @@
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-# libcst 1.0.1 imports mypy_extensions.TypedDict, which warns on import; warnings are errors
-# here. Import it once, quietly, so scans inside these tests do not trip over it.
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
-    import libcst  # noqa: F401
 
 from .gitutil import commit, init_repo
 
