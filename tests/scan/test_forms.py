@@ -351,3 +351,36 @@ def test_tests_defined_under_module_level_if():
             def test_a(): pass
     """)
     assert [r["test"] for r in records] == ["test_a"]
+
+
+def test_alias_chains_and_lists_of_marks():
+    records = scan("""
+        import pytest
+        skip_a = pytest.mark.skip(reason="a")
+        skip_b = skip_a
+        skip_c = skip_b
+        both = [pytest.mark.xfail(reason="x"), pytest.mark.skip(reason="s")]
+        @skip_c
+        def test_chained(): pass
+        @pytest.mark.parametrize("v", [pytest.param(True, marks=both), 1])
+        def test_ids(v): pass
+        class TestList:
+            pytestmark = both
+            def test_lm(self): pass
+    """)
+    assert pick(records, "test", "kind", "marker", "mark_line") == [
+        ("TestList::test_lm", "skip", "skip", 12),
+        ("TestList::test_lm", "xfail", "xfail", 12),
+        ("test_chained", "skip", "skip_c", 7),
+        ("test_ids[True]", "skip", "skip", 9),
+        ("test_ids[True]", "xfail", "xfail", 9),
+    ]
+
+
+def test_bytes_parameters_get_pytest_ids():
+    records = scan("""
+        import pytest
+        @pytest.mark.parametrize("v", [pytest.param(b"by", marks=pytest.mark.skip)])
+        def test_b(v): pass
+    """)
+    assert [r["test"] for r in records] == ["test_b[by]"]

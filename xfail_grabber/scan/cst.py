@@ -222,6 +222,10 @@ class Walker:
     def marks_of(self, exprs: Iterator[cst.BaseExpression]) -> list[Found]:
         found = []
         for expr in exprs:
+            binding = self.bindings.get(expr.value) if isinstance(expr, cst.Name) else None
+            if binding is not None and binding[0] == "aliases":
+                found += [Found(expr, spec=spec, snippet=self.current) for spec in binding[1]]
+                continue
             mark = self.resolve(expr)
             if mark is not None and (mark.pending is not None or self.counts(mark.spec)):
                 found.append(mark)
@@ -290,13 +294,21 @@ class Walker:
                     self.module_marks.extend(self.marks_of(elements(small.value)))
                 return
             found = self.resolve(small.value)
+            several = (
+                self.marks_of(elements(small.value))
+                if isinstance(small.value, cst.List | cst.Tuple)
+                else []
+            )
             for name in names:
+                self.aliases.pop(name, None)
                 if found is not None and found.spec is not None and self.counts(found.spec):
                     self.aliases[name] = found.spec
                     self.bindings[name] = ("alias", found.spec)
+                elif several and all(m.spec is not None for m in several):
+                    # `both = [pytest.mark.xfail, pytest.mark.skip]`, used as `marks=both`
+                    self.bindings[name] = ("aliases", tuple(m.spec for m in several))
                 else:
                     self.bindings[name] = ("local",)
-                    self.aliases.pop(name, None)
         elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and self.is_test:
             found = self.resolve(small.value)
             if found and found.spec and found.spec.qualname == "pytest.skip":
@@ -581,6 +593,13 @@ def idval(value: cst.BaseExpression, argname: str, index: int) -> str:
         if isinstance(result, str):
             return result.encode("unicode_escape").decode("ascii")
         return str(result)
+    if isinstance(value, cst.SimpleString) and "b" in value.prefix.lower():
+        try:
+            data = ast.literal_eval(value.value)
+        except (ValueError, SyntaxError):
+            return f"{argname}{index}"
+        if isinstance(data, bytes):
+            return data.decode("ascii", "backslashreplace")
     return f"{argname}{index}"
 
 

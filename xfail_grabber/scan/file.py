@@ -42,6 +42,7 @@ MUTE_WORDS = frozenset(
         "pytestmark",
     }
 )
+MAX_ALIAS_ROUNDS = 10
 ODD_LINE_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
@@ -131,17 +132,21 @@ def select(
             wanted[index] = True
         elif isinstance(node, ast.ClassDef):
             classes[node.name] = index
-    # Assignments that make mark aliases, then anything that mentions them (twice, so an
-    # alias of an alias is found too).
-    for _ in range(2):
-        if local_names:
-            pattern = keyword_pattern([*settings.mark_names, *extra_names, *local_names])
+    # Assignments that make mark aliases, then anything that mentions them, until no new
+    # alias appears (an alias of an alias of an alias...).
+    for _ in range(MAX_ALIAS_ROUNDS):
+        found = False
         for index, node in enumerate(tree.body):
             if not wanted[index] and pattern.search(segments[index]):
                 wanted[index] = True
                 if isinstance(node, ast.Assign | ast.AnnAssign):
                     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                    local_names.update(t.id for t in targets if isinstance(t, ast.Name))
+                    names = {t.id for t in targets if isinstance(t, ast.Name)} - local_names
+                    found = found or bool(names)
+                    local_names |= names
+        if not found:
+            break
+        pattern = keyword_pattern([*settings.mark_names, *extra_names, *local_names])
     # Decorators that name something imported from another module may be mark aliases.
     imported = _imported_names(tree)
     if imported:
