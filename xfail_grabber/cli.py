@@ -15,12 +15,10 @@ from pathlib import Path
 import click
 
 from .__about__ import __version__
-from .options import (
-    scan_options,
-    settings_from,
-    user_errors,
-    write_output,
-)
+from .options import configure_logging, scan_options, settings_from, user_errors, write_output
+
+# Command modules used to import these from here.
+__all__ = ["grabber", "main", "scan_options", "settings_from", "user_errors", "write_output"]
 
 log = logging.getLogger("xfail_grabber")
 
@@ -36,26 +34,6 @@ def grabber(verbose: int) -> None:
     GITHUB_TOKEN (or GRABBER_GIT_TOKEN), never from the command line.
     """
     configure_logging(verbose)
-
-
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to whatever sys.stderr is at the time (tests swap it)."""
-
-    def __init__(self) -> None:
-        super().__init__(sys.stderr)
-        self.setFormatter(logging.Formatter("grabber: %(message)s"))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.stream = sys.stderr  # no flush of the old one: it may be closed
-        super().emit(record)
-
-
-def configure_logging(verbose: int) -> None:
-    """-v: info, -vv: debug, on stderr; the package logger only, never stdout."""
-    logger = logging.getLogger("xfail_grabber")
-    logger.setLevel(logging.WARNING - 10 * min(verbose, 2))
-    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
-        logger.addHandler(_StderrHandler())
 
 
 @grabber.command()

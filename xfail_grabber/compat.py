@@ -1,7 +1,8 @@
 """The original command form: `xfailflake_grabber.py <action> <repository> <branch> [port]`.
 
 Actions as the original tool had them: `dump`, `serve <port>`, `redshift`, `help`. Like the
-original, they report the `xfailflake` marker only; unlike it, stdout carries clean JSON and
+original, `dump` and `serve` report the `xfailflake` marker only (`redshift` stores every
+kind; the compatibility view shows the xfailflake rows); unlike it, stdout carries clean JSON and
 the database password never reaches a command line.
 """
 
@@ -32,9 +33,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .cli import main as grabber_main
 
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] in ("help", "-h", "--help"):
+    if args and args[0] in ("help", "-h", "--help"):
         sys.stdout.write(USAGE)
         return 0
+    if not args:
+        sys.stderr.write(USAGE)
+        return 2
     action, rest = args[0], args[1:]
     if action == "dump" and len(rest) == 2:
         return grabber_main(["dump", *rest, *LEGACY_MARKER])
@@ -59,12 +63,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         saved = os.environ.get("GRABBER_DATABASE_URL")
         os.environ["GRABBER_DATABASE_URL"] = url
         try:
-            return grabber_main(["push", *rest, *LEGACY_MARKER])
+            # Every kind, not only xfailflake: the same day's snapshot is shared with the
+            # daily `grabber push`, and a narrower push would replace it with less. The
+            # xfailflake_history_v1 view still shows the original's xfailflake rows only.
+            return grabber_main(["push", *rest])
         finally:
             if saved is None:
                 del os.environ["GRABBER_DATABASE_URL"]
             else:
                 os.environ["GRABBER_DATABASE_URL"] = saved
     sys.stderr.write(USAGE)
-    sys.stderr.write(f"xfailflake_grabber.py: error: bad arguments for {action!r}\n")
+    if action in ("dump", "serve", "redshift"):
+        sys.stderr.write(f"xfailflake_grabber.py: error: wrong number of arguments for {action}\n")
+    else:
+        sys.stderr.write(f"xfailflake_grabber.py: error: unknown action {action!r}\n")
     return 2

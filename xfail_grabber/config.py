@@ -235,4 +235,12 @@ def build_settings(
     for name in custom + restrict:
         if not name.replace("_", "a").replace("-", "a").isalnum():
             raise ConfigError(f"not a marker name: {name!r}")
+    known = BUILTIN_KINDS + custom + OTHER_KINDS
+    unknown = [name for name in restrict if name not in known]
+    if unknown:
+        # A typo here would make a CI gate pass forever; custom markers need --marker first.
+        raise ConfigError(
+            f"unknown kind {unknown[0]!r} for --only (known: {', '.join(known)}; "
+            "add a custom marker with --marker NAME)"
+        )
     return Settings(custom_markers=custom, only=restrict)

@@ -4,6 +4,7 @@ modules can import them without an import cycle)."""
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import sys
 import tempfile
@@ -16,7 +17,33 @@ import click
 from .config import ConfigError, Settings, build_settings
 from .source import SourceError
 
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is at the time (tests swap it)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+        self.setFormatter(logging.Formatter("grabber: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr  # no flush of the old one: it may be closed
+        super().emit(record)
+
+
+def configure_logging(verbose: int) -> None:
+    """-v: info, -vv: debug, on stderr; the package logger only, never stdout."""
+    logger = logging.getLogger("xfail_grabber")
+    logger.setLevel(logging.WARNING - 10 * min(verbose, 2))
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        logger.addHandler(_StderrHandler())
+
+
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _verbose(ctx: click.Context, param: click.Parameter, value: int) -> None:
+    if value:
+        configure_logging(value)
 
 
 def scan_options(func: F) -> F:
@@ -58,6 +85,14 @@ def scan_options(func: F) -> F:
             type=click.Path(file_okay=False, path_type=Path),
             envvar="GRABBER_CACHE_DIR",
             help="Where clones and the scan cache live (default: user cache dir).",
+        ),
+        click.option(
+            "-v",
+            "--verbose",
+            count=True,
+            expose_value=False,
+            callback=_verbose,
+            help="More detail on stderr (-vv for debug); also accepted before the command.",
         ),
     ]
     for option in reversed(options):
@@ -101,6 +136,14 @@ def write_output(text: str, output: Path | None) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
+        # mkstemp makes the file private; give it the mode a plain open() would have.
+        try:
+            mode = output.stat().st_mode & 0o777
+        except FileNotFoundError:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
         os.replace(tmp, output)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)

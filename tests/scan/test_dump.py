@@ -270,3 +270,29 @@ def test_readme_documents_every_command():
         if hasattr(command, "commands"):
             for sub in command.commands:
                 assert re.search(rf"grabber {name} {sub}\b", readme), f"{name} {sub}"
+
+
+def test_verbose_after_the_command_and_unknown_only_kind(capsys, monkeypatch):
+    monkeypatch.chdir(FIXTURES)
+    code = main(["dump", "forms", "-v"])
+    out, err = capsys.readouterr()
+    assert code == 0 and json.loads(out) and "regex fallback" in err
+    code, out, err = dump(capsys, "forms", "--only", "xfialflake")
+    assert (code, out) == (2, "") and "unknown kind 'xfialflake'" in err
+    code, out, _ = dump(capsys, "forms", "--marker", "team_mute", "--only", "team_mute")
+    assert code == 0 and json.loads(out)["muted"] == []
+
+
+def test_output_file_gets_the_usual_mode(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(FIXTURES)
+    old = os.umask(0o022)
+    try:
+        assert dump(capsys, "forms", "-o", str(tmp_path / "new.json"))[0] == 0
+        existing = tmp_path / "existing.json"
+        existing.write_text("{}")
+        existing.chmod(0o640)
+        assert dump(capsys, "forms", "-o", str(existing))[0] == 0
+    finally:
+        os.umask(old)
+    assert (tmp_path / "new.json").stat().st_mode & 0o777 == 0o644
+    assert existing.stat().st_mode & 0o777 == 0o640
