@@ -237,3 +237,12 @@ def test_which_hosts_get_the_no_token_warning(host: str, loopback: bool) -> None
     from xfail_grabber.sinks.serve.command import _loopback
 
     assert _loopback(host) is loopback
+
+
+def test_access_log_lines_on_stderr(serve: Serve, git_repo: Path) -> None:
+    child = serve(str(git_repo), "main", "--access-log")
+    child.wait_for("/healthz")
+    child.process.send_signal(signal.SIGTERM)
+    _, err = child.process.communicate(timeout=30)
+    assert '"GET /healthz HTTP/1.1" 200' in err
+    assert TOKEN not in err

@@ -198,7 +198,13 @@ def serve(
         f"grabber: serving on http://{shown}:{sock.getsockname()[1]}/", file=sys.stderr, flush=True
     )
     if access_log:
-        logging.getLogger("uvicorn.access").setLevel(logging.INFO)
+        # uvicorn runs without its own logging config; give its access logger a stderr line.
+        access = logging.getLogger("uvicorn.access")
+        access.setLevel(logging.INFO)
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("grabber: %(message)s"))
+        access.addHandler(handler)
+        access.propagate = False
     refresher.start()
     try:
         serve_forever(app, sock, access_log=access_log)
