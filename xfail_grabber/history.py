@@ -334,9 +334,14 @@ def history_command() -> click.Command:
         if ref is not None:
             raise click.UsageError("history follows a branch; --ref is not supported here")
         settings = settings_from(markers, only, config_file)
-        since = parse_moment(since_text)
-        until = parse_moment(until_text) if until_text else utc_now()
-        moments = points(since, until, every)
+        try:
+            since = parse_moment(since_text)
+            until = parse_moment(until_text) if until_text else utc_now()
+            if until_text is None and since > until:
+                raise HistoryError("--since is in the future")
+            moments = points(since, until, every)
+        except HistoryError as exc:
+            raise click.UsageError(str(exc)) from None  # bad option values: exit 2
         repo = open_git(repository, cache_dir=cache_dir)
         label_branch = repo.resolve(branch).branch
         store: Any = None
@@ -372,7 +377,7 @@ def history_command() -> click.Command:
             if tty:
                 sys.stderr.write("\n")
         if store is not None:
-            click.echo(f"stored {done} snapshots in the database", err=True)
+            click.echo(f"grabber: stored {done} snapshots in the database", err=True)
 
     _hide_ref(command)
     return command
