@@ -37,6 +37,8 @@ def test_golden_output(fmt, capsys, monkeypatch):
     monkeypatch.chdir(FIXTURES)
     code, out, err = dump(capsys, "forms", "--format", fmt)
     assert code == 0, err
+    # A local repository is labelled with its absolute path; the golden files say "forms".
+    out = out.replace(str(FIXTURES / "forms"), "forms")
     golden = GOLDEN / f"forms.{fmt}.{EXTENSIONS[fmt]}"
     if os.environ.get("UPDATE_GOLDEN"):
         golden.write_text(out, encoding="utf-8")
@@ -159,6 +161,13 @@ def test_hostile_files_are_reported_not_fatal(tmp_path, capsys):
     assert snapshot["errors"] == [
         {"path": "test_link.py", "error": "symlink points outside the repository; not followed"}
     ]
+
+
+def test_local_paths_are_labelled_absolute(tmp_path, capsys, monkeypatch):
+    (tmp_path / "test_a.py").write_text("import pytest\n@pytest.mark.skip\ndef test_a(): pass\n")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = dump(capsys, ".")
+    assert code == 0 and json.loads(out)["repo"] == str(tmp_path.resolve())
 
 
 def test_cross_file_alias_resolved(tmp_path, capsys):

@@ -88,10 +88,10 @@ def open_source(
     if found is None:
         if branch is not None or ref is not None:
             raise SourceError(f"not a git repository: {repository}")
-        yield DirectoryCheckout(path, label=repository)
+        yield DirectoryCheckout(path, label=local_label(path))
         return
     if found[0] == "worktree" and branch is None and ref is None:
-        yield worktree_checkout(found[1], repository)
+        yield worktree_checkout(found[1], local_label(found[1]))
         return
     repo = open_git(repository, cache_dir=cache_dir)
     yield repo.checkout(repo.resolve(branch, ref))
@@ -160,6 +160,13 @@ def open_git(repository: str, *, cache_dir: Path | None = None) -> GitRepository
         raise SourceError(f"not a git repository: {repository}")
     kind, where = found
     if kind == "gitdir":
-        return GitRepository(where, repository)
+        return GitRepository(where, local_label(where))
     out = run_git(["rev-parse", "--absolute-git-dir"], cwd=where).stdout
-    return GitRepository(Path(out.decode("utf-8", "surrogateescape").strip()), repository)
+    git_dir = Path(out.decode("utf-8", "surrogateescape").strip())
+    return GitRepository(git_dir, local_label(where))
+
+
+def local_label(path: Path) -> str:
+    """How a local repository is named in snapshots and messages: its absolute path (`.` run
+    from two places would otherwise make one series of two projects)."""
+    return str(path.resolve())
