@@ -15,6 +15,7 @@ import os
 import re
 import sys
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -201,34 +202,24 @@ def scan_checkout(
     facts: dict[str, FileFacts] = {}
     negatives: dict[str, tuple[SourceFile, str]] = {}  # path -> (file, blob id)
     blobs: dict[str, str] = {}
-    cached: dict[str, bytes] = {}
-    known = [f for f in files if f.blob_id]
-    if cache is not None and known:
-        wanted = {key(f, f.blob_id or ""): f for f in known}
-        for cache_key, value in cache.get_many(list(wanted)).items():
-            item = wanted[cache_key]
-            cached[item.path] = value
+    resolved = _cached_facts(cache, {key(f, f.blob_id): f for f in files if f.blob_id})
     to_store: dict[str, bytes] = {}
     parser = Parser(settings, workers)
     job_keys: dict[str, str] = {}
     tick = _progress(len(files), progress)
     next(tick)
     for item in files:
-        entry = cached.get(item.path)
-        if entry is None:
+        if item.path not in resolved:
             continue
         blobs[item.path] = item.blob_id or ""
-        if entry == NEGATIVE:
+        found = resolved[item.path]
+        if found is None:
             negatives[item.path] = (item, item.blob_id or "")
         else:
-            try:
-                facts[item.path] = FileFacts.loads(entry)
-            except Exception:  # a stale or broken entry: scan again
-                cached.pop(item.path)
-                continue
+            facts[item.path] = found
         next(tick)
     try:
-        unread = [f for f in files if f.path not in cached]
+        unread = [f for f in files if f.path not in resolved]
         for item, data in checkout.read(unread):
             next(tick)
             if isinstance(data, str):
@@ -248,6 +239,7 @@ def scan_checkout(
                 to_store[job_keys[result.path]] = result.dumps()
         # Pass 2: files that only mention names exported as marks by other files.
         names = _exported(facts.values())
+        negatives_files = {path: item for path, (item, _) in negatives.items()}
         seen: set[str] = set()
         while names - seen:
             seen |= names
@@ -256,8 +248,12 @@ def scan_checkout(
             more: list[tuple[str, bytes, bool, tuple[str, ...]]] = []
             names_id = hashlib.sha256("\0".join(extra).encode()).hexdigest()
             miss_keys = {key(item, blob, names_id): item for item, blob in negatives.values()}
-            known_misses = cache.get_many(list(miss_keys)) if cache is not None else {}
-            hits = [item for k, item in miss_keys.items() if k not in known_misses]
+            known = _cached_facts(cache, miss_keys)
+            for path, found in known.items():
+                if found is not None:
+                    facts[path] = found
+                    negatives.pop(path, None)
+            hits = [item for item in miss_keys.values() if item.path not in known]
             for item, data in checkout.read(hits):
                 if isinstance(data, bytes) and pattern.search(data):
                     more.append((item.path, data, is_test[item.path], extra))
@@ -266,11 +262,16 @@ def scan_checkout(
             for result in parser.run(more):
                 facts[result.path] = result
                 negatives.pop(result.path, None)
+                if result.error is None:
+                    item = negatives_files[result.path]
+                    to_store[key(item, blobs[item.path], names_id)] = result.dumps()
             names = _exported(facts.values())
     finally:
         parser.close()
     if cache is not None and to_store:
         cache.put_many(to_store)
+        for cache_key, value in to_store.items():
+            _memo_put(cache_key, None if value == NEGATIVE else FileFacts.loads(value))
     linker = Linker(facts, settings)
     records: list[MutedTest] = []
     for path, item_facts in facts.items():
@@ -285,6 +286,43 @@ def scan_checkout(
     records.sort(key=MutedTest.sort_key)
     errors.sort()
     return ScanResult(tuple(records), tuple(errors), len(files))
+
+
+# Facts already decoded in this process (history scans many commits that share most files).
+_MEMO: OrderedDict[str, FileFacts | None] = OrderedDict()
+MEMO_ENTRIES = 100_000
+
+
+def _memo_put(cache_key: str, found: FileFacts | None) -> None:
+    _MEMO[cache_key] = found
+    _MEMO.move_to_end(cache_key)
+    while len(_MEMO) > MEMO_ENTRIES:
+        _MEMO.popitem(last=False)
+
+
+def _cached_facts(
+    cache: ScanCache | None, wanted: dict[str, SourceFile]
+) -> dict[str, FileFacts | None]:
+    """path -> facts (None: mentions no marker word) for the keys the cache knows."""
+    if cache is None or not wanted:
+        return {}
+    result: dict[str, FileFacts | None] = {}
+    lookups = []
+    for cache_key, item in wanted.items():
+        if cache_key in _MEMO:
+            result[item.path] = _MEMO[cache_key]
+        else:
+            lookups.append(cache_key)
+    for cache_key, value in cache.get_many(lookups).items():
+        item = wanted[cache_key]
+        try:
+            found = None if value == NEGATIVE else FileFacts.loads(value)
+        except Exception:  # a stale or broken entry: scan again
+            log.debug("unreadable cache entry for %s; scanning it again", item.path)
+            continue
+        result[item.path] = found
+        _memo_put(cache_key, found)
+    return result
 
 
 def _exported(facts: Iterable[FileFacts]) -> set[str]:
