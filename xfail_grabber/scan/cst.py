@@ -20,10 +20,9 @@ from ..config import Settings
 from ..model import MutedTest
 from .facts import FileFacts, ImportRef, Pending
 from .lines import pair_statements
-from .marks import Arg, MarkSpec, Target, kind_of, make_record
+from .marks import Arg, MarkSpec, Target, kind_of, known_spec, make_record, normalize
 
 KNOWN_MODULES = ("pytest", "_pytest", "unittest", "flaky")
-UNITTEST_NAMES = ("skip", "skipIf", "skipUnless", "expectedFailure", "SkipTest")
 EMPTY_MODULE = cst.Module(body=[])
 MAX_PARAM_CASES = 5000
 
@@ -76,14 +75,6 @@ def dotted(node: cst.BaseExpression) -> list[str] | None:
         parts.append(node.value)
         return parts[::-1]
     return None
-
-
-def normalize(qualname: str) -> str:
-    if qualname.startswith("_pytest.mark."):
-        qualname = "pytest.mark." + qualname.removeprefix("_pytest.mark.").split(".")[-1]
-    if qualname.startswith("unittest.case."):
-        qualname = "unittest." + qualname.removeprefix("unittest.case.")
-    return qualname
 
 
 @dataclass
@@ -548,23 +539,6 @@ class Walker:
                 spec = MarkSpec("SkipTest", "SkipTest", mark.spec.args)
                 return Found(small, spec=spec, snippet=self.current)
         return None
-
-
-def known_spec(qualname: str, written: str, call: tuple[Arg, ...] | None) -> MarkSpec | None:
-    args = call or ()
-    if qualname.startswith("pytest.mark.") and qualname.count(".") == 2:
-        return MarkSpec(qualname, qualname.rsplit(".", 1)[-1], args)
-    if qualname in ("pytest.skip", "pytest.xfail"):
-        return MarkSpec(qualname, qualname, args)
-    if qualname in ("flaky.flaky", "flaky"):
-        return MarkSpec("flaky.flaky", "flaky", args)
-    if qualname.startswith("unittest.") and qualname.count(".") == 1:
-        name = qualname.rsplit(".", 1)[-1]
-        if name in UNITTEST_NAMES:
-            return MarkSpec(qualname, name, args)
-    if qualname == "pytest.mark.parametrize":
-        return None
-    return None
 
 
 def block(body: cst.BaseSuite) -> Sequence[cst.BaseStatement]:

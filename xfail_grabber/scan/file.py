@@ -26,34 +26,10 @@ from ..config import Settings
 from .cst import Snippet, Walker
 from .facts import FileFacts
 from .regex import scan_text as regex_scan
+from .words import keyword_pattern
 
-# Whole words only: `skip_rows` or `xfail_count` in ordinary code does not make a file a suspect.
-MUTE_WORDS = frozenset(
-    {
-        "skip",
-        "skipif",
-        "xfail",
-        "flaky",
-        "skipIf",
-        "skipUnless",
-        "expectedFailure",
-        "skipTest",
-        "SkipTest",
-        "pytestmark",
-    }
-)
 MAX_ALIAS_ROUNDS = 10
 ODD_LINE_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
-
-
-def keyword_pattern(names: tuple[str, ...] | list[str]) -> re.Pattern[str]:
-    """Words whose presence means a statement (or file) may hold a mute."""
-    words = sorted(set(names) | MUTE_WORDS)
-    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b")
-
-
-def keyword_bytes_pattern(names: tuple[str, ...] | list[str]) -> re.Pattern[bytes]:
-    return re.compile(keyword_pattern(names).pattern.encode())
 
 
 def decode(data: bytes) -> str:

@@ -12,9 +12,8 @@ from collections.abc import Iterable, Mapping
 
 from ..config import Settings
 from ..model import MutedTest
-from .cst import known_spec, normalize
 from .facts import FileFacts, ImportRef, Pending
-from .marks import Arg, MarkSpec, kind_of, make_record
+from .marks import Arg, MarkSpec, kind_of, known_spec, make_record, normalize
 
 KNOWN_ROOTS = ("pytest", "_pytest", "unittest", "flaky")
 MAX_HOPS = 10

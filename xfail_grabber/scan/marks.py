@@ -214,3 +214,31 @@ def make_record(
         kwargs=tuple(sorted(kwargs.items())),
         parser=parser,
     )
+
+
+UNITTEST_NAMES = ("skip", "skipIf", "skipUnless", "expectedFailure", "SkipTest")
+
+
+def normalize(qualname: str) -> str:
+    if qualname.startswith("_pytest.mark."):
+        qualname = "pytest.mark." + qualname.removeprefix("_pytest.mark.").split(".")[-1]
+    if qualname.startswith("unittest.case."):
+        qualname = "unittest." + qualname.removeprefix("unittest.case.")
+    return qualname
+
+
+def known_spec(qualname: str, written: str, call: tuple[Arg, ...] | None) -> MarkSpec | None:
+    args = call or ()
+    if qualname.startswith("pytest.mark.") and qualname.count(".") == 2:
+        return MarkSpec(qualname, qualname.rsplit(".", 1)[-1], args)
+    if qualname in ("pytest.skip", "pytest.xfail"):
+        return MarkSpec(qualname, qualname, args)
+    if qualname in ("flaky.flaky", "flaky"):
+        return MarkSpec("flaky.flaky", "flaky", args)
+    if qualname.startswith("unittest.") and qualname.count(".") == 1:
+        name = qualname.rsplit(".", 1)[-1]
+        if name in UNITTEST_NAMES:
+            return MarkSpec(qualname, name, args)
+    if qualname == "pytest.mark.parametrize":
+        return None
+    return None

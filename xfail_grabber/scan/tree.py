@@ -179,8 +179,8 @@ def scan_checkout(
     progress: bool = False,
     cache: ScanCache | None = None,
 ) -> ScanResult:
-    from .file import keyword_bytes_pattern
     from .link import Linker
+    from .words import keyword_bytes_pattern
 
     discovery = settings.discovery
     files = [

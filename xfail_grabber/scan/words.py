@@ -1,0 +1,32 @@
+"""The words that make a file, or a statement, worth parsing (no libcst import here: a warm
+scan answered from the cache should not pay for loading the parser)."""
+
+from __future__ import annotations
+
+import re
+
+# Whole words only: `skip_rows` or `xfail_count` in ordinary code does not make a file a suspect.
+MUTE_WORDS = frozenset(
+    {
+        "skip",
+        "skipif",
+        "xfail",
+        "flaky",
+        "skipIf",
+        "skipUnless",
+        "expectedFailure",
+        "skipTest",
+        "SkipTest",
+        "pytestmark",
+    }
+)
+
+
+def keyword_pattern(names: tuple[str, ...] | list[str]) -> re.Pattern[str]:
+    """Words whose presence means a statement (or file) may hold a mute."""
+    words = sorted(set(names) | MUTE_WORDS)
+    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b")
+
+
+def keyword_bytes_pattern(names: tuple[str, ...] | list[str]) -> re.Pattern[bytes]:
+    return re.compile(keyword_pattern(names).pattern.encode())
