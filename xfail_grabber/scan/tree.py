@@ -104,6 +104,10 @@ class Parser:
         if self.pool is None:
             # fork is fast, but unsafe from a process that runs threads (the server does).
             method = "fork" if threading.active_count() == 1 else "forkserver"
+            if method == "fork":
+                # Load the parser once here; forked workers inherit it instead of each
+                # importing libcst on their own.
+                from . import file  # noqa: F401
             self.pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context(method),
