@@ -246,3 +246,8 @@ def test_access_log_lines_on_stderr(serve: Serve, git_repo: Path) -> None:
     _, err = child.process.communicate(timeout=30)
     assert '"GET /healthz HTTP/1.1" 200' in err
     assert TOKEN not in err
+
+
+def test_a_missing_repository_is_an_error_not_a_server(tmp_path: Path) -> None:
+    result = CliRunner().invoke(grabber, ["serve", str(tmp_path / "nope")])
+    assert result.exit_code == 1 and "no such directory" in result.output

@@ -15,6 +15,7 @@ import click
 
 from ...model import Snapshot
 from ...options import scan_options, settings_from, user_errors
+from ...source.clones import is_url
 from .state import SnapshotProvider, TrendProvider
 
 log = logging.getLogger("xfail_grabber.serve")
@@ -172,6 +173,9 @@ def serve(
         )
     if provider is None:
         assert repository is not None
+        if not is_url(repository) and not Path(repository).is_dir():
+            # A typo would otherwise serve 503s forever; a clone failing later is retried.
+            raise click.ClickException(f"no such directory: {repository}")
 
         def scan() -> Snapshot:
             from ...core import take_snapshot
