@@ -15,7 +15,14 @@ from pathlib import Path
 import click
 
 from .__about__ import __version__
-from .options import configure_logging, scan_options, settings_from, user_errors, write_output
+from .options import (
+    ScanArgs,
+    configure_logging,
+    scan_options,
+    settings_from,
+    user_errors,
+    write_output,
+)
 
 # Command modules used to import these from here.
 __all__ = ["grabber", "main", "scan_options", "settings_from", "user_errors", "write_output"]
@@ -56,16 +63,7 @@ def grabber(verbose: int) -> None:
 )
 @user_errors
 def dump(
-    repository: str,
-    branch: str | None,
-    ref: str | None,
-    markers: tuple[str, ...],
-    only: tuple[str, ...],
-    config_file: Path | None,
-    workers: int | None,
-    cache_dir: Path | None,
-    fmt: str,
-    output: Path | None,
+    repository: str, branch: str | None, scan: ScanArgs, fmt: str, output: Path | None
 ) -> None:
     """Scan REPOSITORY at BRANCH and print its muted tests.
 
@@ -78,19 +76,9 @@ def dump(
       grabber dump . main --format markdown   # a summary for $GITHUB_STEP_SUMMARY
       grabber dump https://github.com/org/repo main --only xfailflake
     """
-    from .core import take_snapshot
     from .sinks.formats import RENDERERS
 
-    settings = settings_from(markers, only, config_file)
-    snapshot = take_snapshot(
-        repository,
-        branch,
-        settings,
-        ref=ref,
-        workers=workers,
-        cache_dir=cache_dir,
-        progress=sys.stderr.isatty(),
-    )
+    snapshot = scan.snapshot(repository, branch)
     for error in snapshot.errors:
         log.info("could not scan %s: %s", error.path, error.error)
     write_output(RENDERERS[fmt](snapshot), output)

@@ -213,14 +213,14 @@ def render_markdown(result: MuteDiff) -> str:
 
 def diff_command() -> click.Command:
     """The `grabber diff` click command (built here so cli.py can import it last)."""
-    from .options import scan_options, settings_from, user_errors, write_output
+    from .options import ScanArgs, scan_options, user_errors, write_output
     from .sinks.formats import to_json_text
 
     @click.command("diff")
     @click.argument("repository")
     @click.argument("base")
     @click.argument("head")
-    @scan_options
+    @scan_options(with_ref=False)
     @click.option(
         "--format",
         "fmt",
@@ -243,12 +243,7 @@ def diff_command() -> click.Command:
         repository: str,
         base: str,
         head: str,
-        ref: str | None,
-        markers: tuple[str, ...],
-        only: tuple[str, ...],
-        config_file: Path | None,
-        workers: int | None,
-        cache_dir: Path | None,
+        scan: ScanArgs,
         fmt: str,
         fail_on_added: bool,
         output: Path | None,
@@ -260,21 +255,12 @@ def diff_command() -> click.Command:
           grabber diff . origin/main HEAD --format markdown >> "$GITHUB_STEP_SUMMARY"
           grabber diff . main feature --fail-on-added   # exit 3 when mutes were added
         """
-        if ref is not None:
-            raise click.UsageError("diff takes BASE and HEAD; --ref is not used here")
-        settings = settings_from(markers, only, config_file)
-        result = diff_refs(repository, base, head, settings, workers=workers, cache_dir=cache_dir)
+        result = diff_refs(
+            repository, base, head, scan.settings(), workers=scan.workers, cache_dir=scan.cache_dir
+        )
         text = render_markdown(result) if fmt == "markdown" else to_json_text(result.to_dict())
         write_output(text, output)
         if fail_on_added and result.added:
             click.get_current_context().exit(3)
 
-    _hide_ref(command)
     return command
-
-
-def _hide_ref(command: click.Command) -> None:
-    """The shared --ref makes no sense here (BASE/HEAD, or the points, name the commits)."""
-    for param in command.params:
-        if param.name == "ref" and isinstance(param, click.Option):
-            param.hidden = True

@@ -272,7 +272,7 @@ def warm_up(
 
 def history_command() -> click.Command:
     """The `grabber history` click command (built here so cli.py can import it last)."""
-    from .options import scan_options, settings_from, user_errors
+    from .options import ScanArgs, scan_options, user_errors
 
     @click.command("history")
     @click.argument("repository")
@@ -294,7 +294,7 @@ def history_command() -> click.Command:
         metavar="day|week|month|Nd|Nw",
         help="Interval between points.",
     )
-    @scan_options
+    @scan_options(with_ref=False)
     @click.option(
         "--db",
         "db_url",
@@ -310,12 +310,7 @@ def history_command() -> click.Command:
         since_text: str,
         until_text: str | None,
         every: str,
-        ref: str | None,
-        markers: tuple[str, ...],
-        only: tuple[str, ...],
-        config_file: Path | None,
-        workers: int | None,
-        cache_dir: Path | None,
+        scan: ScanArgs,
         db_url: str | None,
     ) -> None:
         """Snapshots of BRANCH (default: the repository's HEAD) at past points in time.
@@ -331,9 +326,8 @@ def history_command() -> click.Command:
         """
         from .sinks.formats import to_json_text
 
-        if ref is not None:
-            raise click.UsageError("history follows a branch; --ref is not supported here")
-        settings = settings_from(markers, only, config_file)
+        settings = scan.settings()
+        workers, cache_dir = scan.workers, scan.cache_dir
         try:
             since = parse_moment(since_text)
             until = parse_moment(until_text) if until_text else utc_now()
@@ -379,7 +373,6 @@ def history_command() -> click.Command:
         if store is not None:
             click.echo(f"grabber: stored {done} snapshots in the database", err=True)
 
-    _hide_ref(command)
     return command
 
 
@@ -404,10 +397,3 @@ def _database_error(exc: Exception) -> str | None:
     except ImportError:
         return None
     return str(exc) if isinstance(exc, DatabaseError) else None
-
-
-def _hide_ref(command: click.Command) -> None:
-    """The shared --ref makes no sense here (BASE/HEAD, or the points, name the commits)."""
-    for param in command.params:
-        if param.name == "ref" and isinstance(param, click.Option):
-            param.hidden = True

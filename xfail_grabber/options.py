@@ -9,12 +9,14 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import click
 
 from .config import ConfigError, Settings, build_settings
+from .model import Snapshot
 from .source import SourceError
 
 
@@ -46,9 +48,39 @@ def _verbose(ctx: click.Context, param: click.Parameter, value: int) -> None:
         configure_logging(value)
 
 
-def scan_options(func: F) -> F:
-    """Options every command that scans a repository shares."""
-    options = [
+@dataclass(frozen=True)
+class ScanArgs:
+    """The shared scan options of a command, as one value (see `scan_options`)."""
+
+    ref: str | None
+    markers: tuple[str, ...]
+    only: tuple[str, ...]
+    config_file: Path | None
+    workers: int | None
+    cache_dir: Path | None
+
+    def settings(self) -> Settings:
+        return settings_from(self.markers, self.only, self.config_file)
+
+    def snapshot(
+        self, repository: str, branch: str | None, *, progress: bool | None = None
+    ) -> Snapshot:
+        """Scan REPOSITORY at BRANCH (or --ref) with these options (progress: on a tty)."""
+        from .core import take_snapshot
+
+        return take_snapshot(
+            repository,
+            branch,
+            self.settings(),
+            ref=self.ref,
+            workers=self.workers,
+            cache_dir=self.cache_dir,
+            progress=sys.stderr.isatty() if progress is None else progress,
+        )
+
+
+def _scan_option_list(with_ref: bool) -> list[Callable[[F], F]]:
+    options: list[Callable[[F], F]] = [
         click.option(
             "--ref",
             metavar="COMMITISH",
@@ -95,9 +127,43 @@ def scan_options(func: F) -> F:
             help="More detail on stderr (-vv for debug); also accepted before the command.",
         ),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+    return options if with_ref else options[1:]
+
+
+@overload
+def scan_options(func: F) -> F: ...
+
+
+@overload
+def scan_options(*, with_ref: bool = True) -> Callable[[F], F]: ...
+
+
+def scan_options(func: F | None = None, *, with_ref: bool = True) -> Any:
+    """Options every command that scans a repository shares, handed over as `scan: ScanArgs`.
+
+    `@scan_options`, or `@scan_options(with_ref=False)` for commands whose arguments name
+    the commits (diff, history).
+    """
+
+    def decorate(command: F) -> F:
+        @functools.wraps(command)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            scan = ScanArgs(
+                ref=kwargs.pop("ref", None),
+                markers=tuple(kwargs.pop("markers")),
+                only=tuple(kwargs.pop("only")),
+                config_file=kwargs.pop("config_file"),
+                workers=kwargs.pop("workers"),
+                cache_dir=kwargs.pop("cache_dir"),
+            )
+            return command(*args, scan=scan, **kwargs)
+
+        decorated: Any = wrapper
+        for option in reversed(_scan_option_list(with_ref)):
+            decorated = option(decorated)
+        return decorated  # type: ignore[no-any-return]
+
+    return decorate(func) if func is not None else decorate
 
 
 def settings_from(

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from ...options import scan_options, settings_from, user_errors
+from ...options import ScanArgs, scan_options, user_errors
 from .errors import DatabaseError
 from .url import parse_url, resolve_url, with_names
 
@@ -83,12 +81,7 @@ def say(message: str) -> None:
 def push(
     repository: str,
     branch: str | None,
-    ref: str | None,
-    markers: tuple[str, ...],
-    only: tuple[str, ...],
-    config_file: Path | None,
-    workers: int | None,
-    cache_dir: Path | None,
+    scan: ScanArgs,
     db_url: str | None,
     schema: str | None,
     table_prefix: str | None,
@@ -103,22 +96,13 @@ def push(
       grabber push . main                                  # SQLite file in the user data dir
       GRABBER_DATABASE_URL=postgresql://u:pw@db/ci grabber push https://github.com/org/repo main
     """
-    from ...core import take_snapshot
     from . import store_snapshot
     from . import upgrade as upgrade_url
 
+    scan.settings()  # usage errors first
     url = target_url(db_url, schema, table_prefix)
     upgrade_url(url)  # an unreachable or read-only database fails before the (slow) scan
-    settings = settings_from(markers, only, config_file)
-    snapshot = take_snapshot(
-        repository,
-        branch,
-        settings,
-        ref=ref,
-        workers=workers,
-        cache_dir=cache_dir,
-        progress=sys.stderr.isatty(),
-    )
+    snapshot = scan.snapshot(repository, branch)
     store_snapshot(url, snapshot)
     commit = f" ({snapshot.commit[:12]})" if snapshot.commit else ""
     label = snapshot.repo + (f"@{snapshot.branch}" if snapshot.branch else "")

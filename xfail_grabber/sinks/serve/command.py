@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from ...model import Snapshot
-from ...options import scan_options, settings_from, user_errors
+from ...options import ScanArgs, scan_options, user_errors
 from ...source.clones import is_url
 from .state import SnapshotProvider, TrendProvider
 
@@ -121,12 +121,7 @@ def db_providers(
 def serve(
     repository: str | None,
     branch: str | None,
-    ref: str | None,
-    markers: tuple[str, ...],
-    only: tuple[str, ...],
-    config_file: Path | None,
-    workers: int | None,
-    cache_dir: Path | None,
+    scan: ScanArgs,
     host: str,
     port: int,
     refresh_text: str,
@@ -163,7 +158,7 @@ def serve(
         raise click.UsageError("give a REPOSITORY to scan, or --db URL to read stored snapshots")
     if from_db and not db_url:
         raise click.UsageError("--from-db needs --db URL (or GRABBER_DATABASE_URL)")
-    settings = settings_from(markers, only, config_file)
+    scan.settings()  # usage errors before anything starts
 
     provider: SnapshotProvider | None = None
     trend: TrendProvider | None = None
@@ -177,14 +172,11 @@ def serve(
             # A typo would otherwise serve 503s forever; a clone failing later is retried.
             raise click.ClickException(f"no such directory: {repository}")
 
-        def scan() -> Snapshot:
-            from ...core import take_snapshot
+        def scan_now() -> Snapshot:
+            assert repository is not None
+            return scan.snapshot(repository, branch, progress=False)
 
-            return take_snapshot(
-                repository, branch, settings, ref=ref, workers=workers, cache_dir=cache_dir
-            )
-
-        provider = scan
+        provider = scan_now
 
     try:
         sock = bind(host, port)
