@@ -37,6 +37,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from hostinfo import cpu_model  # noqa: E402
 
 from xfail_grabber.model import MutedTest, Snapshot  # noqa: E402
 from xfail_grabber.sinks.db import store_snapshot, upgrade  # noqa: E402
@@ -205,16 +206,6 @@ def sqlite_cases(
         "plain executemany": plain_executemany,
     }
     return cases, conn.close
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def report(title: str, results: dict[str, float], n: int, baselines: list[str]) -> float:

@@ -44,6 +44,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(HERE), str(ROOT)]
 import synth  # noqa: E402
+from hostinfo import cpu_model  # noqa: E402
 
 from xfail_grabber.config import Settings  # noqa: E402
 from xfail_grabber.core import snapshot_of  # noqa: E402
@@ -241,14 +242,7 @@ def measure(repo: Path, repeat: int, scratch: Path) -> dict[str, Any]:
 
 
 def machine() -> str:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    model = cpu_model()
     return (
         f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"{platform.system()} {platform.release()}, git {_git(ROOT, '--version')[12:]}"

@@ -35,6 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from hostinfo import cpu_model  # noqa: E402
 
 ROUTES = ["/redash", "/api/muted?kind=xfailflake,skip&limit=100&offset=200"]
 REQUEST_TIMEOUT = 10.0
@@ -254,14 +255,7 @@ def slow_clients(port: int, count: int, seconds: float) -> tuple[threading.Threa
 
 
 def machine() -> str:
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    model = cpu_model()
     return (
         f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
     )

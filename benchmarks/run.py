@@ -43,6 +43,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(HERE), str(ROOT)]
 import synth  # noqa: E402
+from hostinfo import cpu_model  # noqa: E402
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 MAX_PEAK_MB = 400.0
@@ -170,14 +171,7 @@ def ensure_repo(work: Path, files: int, seed: int, target_mb: float) -> dict[str
 
 
 def machine() -> dict[str, str]:
-    model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    model = cpu_model()
     try:
         import libcst
 

@@ -18,6 +18,7 @@ from .__about__ import __version__
 from .options import (
     ScanArgs,
     configure_logging,
+    output_option,
     scan_options,
     settings_from,
     user_errors,
@@ -55,12 +56,7 @@ def grabber(verbose: int) -> None:
     show_default=True,
     help="Output format.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to this file instead of stdout.",
-)
+@output_option
 @user_errors
 def dump(
     repository: str, branch: str | None, scan: ScanArgs, fmt: str, output: Path | None

@@ -213,7 +213,7 @@ def render_markdown(result: MuteDiff) -> str:
 
 def diff_command() -> click.Command:
     """The `grabber diff` click command (built here so cli.py can import it last)."""
-    from .options import ScanArgs, scan_options, user_errors, write_output
+    from .options import ScanArgs, output_option, scan_options, user_errors, write_output
     from .sinks.formats import to_json_text
 
     @click.command("diff")
@@ -232,12 +232,7 @@ def diff_command() -> click.Command:
     @click.option(
         "--fail-on-added", is_flag=True, help="Exit with code 3 when HEAD adds muted tests."
     )
-    @click.option(
-        "-o",
-        "--output",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="Write to this file instead of stdout.",
-    )
+    @output_option
     @user_errors
     def command(
         repository: str,

@@ -166,6 +166,14 @@ def scan_options(func: F | None = None, *, with_ref: bool = True) -> Any:
     return decorate(func) if func is not None else decorate
 
 
+output_option = click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of stdout.",
+)
+
+
 def settings_from(
     markers: Sequence[str], only: Sequence[str], config_file: Path | None
 ) -> Settings:
