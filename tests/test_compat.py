@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
-from tests.serve.test_cli import Child
+from tests.serve.test_cli import spawn
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,19 +31,14 @@ def test_original_serve_form_serves_xfailflake_rows(tmp_path: Path) -> None:
         "GRABBER_CACHE_DIR": str(tmp_path / "cache"),
     }
     env.pop("GRABBER_DATABASE_URL", None)
-    process = subprocess.Popen(
+    child = spawn(
         [sys.executable, str(ROOT / "xfailflake_grabber.py"), "serve", str(repo), "main", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=tmp_path,
+        env,
+        tmp_path,
     )
+    process = child.process
     try:
-        assert process.stderr is not None
-        match = re.search(r"serving on http://127\.0\.0\.1:(\d+)/", process.stderr.readline())
-        assert match
-        rows = json.loads(Child(process, int(match.group(1))).wait_for("/redash"))["rows"]
+        rows = json.loads(child.wait_for("/redash"))["rows"]
         assert [(r["test"], r["kind"], r["ticket"]) for r in rows] == [
             ("test_a", "xfailflake", "DCOS-9")
         ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from tests.serve.test_cli import spawn
 from xfail_grabber.cli import main
 from xfail_grabber.model import Snapshot, snapshot_schema
 from xfail_grabber.sinks import db
@@ -82,21 +82,14 @@ def test_served_snapshot_is_valid(repo: Path, tmp_path: Path) -> None:
     env = {**os.environ, "GRABBER_CACHE_DIR": str(tmp_path / "cache")}
     env.pop("GRABBER_DATABASE_URL", None)
     env.pop("GRABBER_AUTH_TOKEN", None)
-    process = subprocess.Popen(
+    child = spawn(
         [sys.executable, "-m", "xfail_grabber", "serve", str(repo), "main", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=ROOT,
+        env,
+        ROOT,
     )
+    process = child.process
     try:
-        assert process.stderr is not None
-        match = re.search(r"serving on http://127\.0\.0\.1:(\d+)/", process.stderr.readline())
-        assert match
-        from tests.serve.test_cli import Child
-
-        body = Child(process, int(match.group(1))).wait_for("/api/snapshot")
+        body = child.wait_for("/api/snapshot")
         snapshot = valid(json.loads(body))
         assert Snapshot.from_dict(snapshot).muted[0].reason == HOSTILE
     finally:

@@ -251,3 +251,17 @@ def test_access_log_lines_on_stderr(serve: Serve, git_repo: Path) -> None:
 def test_a_missing_repository_is_an_error_not_a_server(tmp_path: Path) -> None:
     result = CliRunner().invoke(grabber, ["serve", str(tmp_path / "nope")])
     assert result.exit_code == 1 and "no such directory" in result.output
+
+
+def spawn(argv: list[str], env: dict[str, str], cwd: Path) -> Child:
+    """Start a server command; return once it says where it listens."""
+    process = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd
+    )
+    assert process.stderr is not None
+    match = re.search(r"serving on http://127\.0\.0\.1:(\d+)/", process.stderr.readline())
+    if not match:
+        process.kill()
+        process.communicate(timeout=30)
+        raise AssertionError("the server did not start")
+    return Child(process, int(match.group(1)))
