@@ -305,3 +305,22 @@ def test_output_file_gets_the_usual_mode(tmp_path, capsys, monkeypatch):
         os.umask(old)
     assert (tmp_path / "new.json").stat().st_mode & 0o777 == 0o644
     assert existing.stat().st_mode & 0o777 == 0o640
+
+
+def test_output_to_a_fifo_writes_into_it_and_leaves_it_a_fifo(tmp_path, capsys, monkeypatch):
+    # -o /dev/null must never turn /dev/null into a regular file; a FIFO stands in for it.
+    import stat
+    import threading
+
+    monkeypatch.chdir(FIXTURES)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    code, out, _ = dump(capsys, "forms", "-o", str(fifo))
+    reader.join(timeout=30)
+    assert code == 0 and out == ""
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert json.loads(received[0])["counts"]["total"] > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
