@@ -20,9 +20,17 @@ from ..config import Settings
 from ..model import MutedTest
 from .facts import FileFacts, ImportRef, Pending
 from .lines import pair_statements
-from .marks import Arg, MarkSpec, Target, kind_of, known_spec, make_record, normalize
+from .marks import (
+    KNOWN_MODULES,
+    Arg,
+    MarkSpec,
+    Target,
+    kind_of,
+    known_spec,
+    make_record,
+    normalize,
+)
 
-KNOWN_MODULES = ("pytest", "_pytest", "unittest", "flaky")
 EMPTY_MODULE = cst.Module(body=[])
 MAX_PARAM_CASES = 5000
 
@@ -240,7 +248,7 @@ class Walker:
                     self._module_small(small, snippet, condition)
             elif isinstance(stmt, cst.FunctionDef):
                 self.bindings[stmt.name.value] = ("local",)
-                if self.is_test and self._collectable_function(stmt, module_level=True):
+                if self.is_test and self._collectable_function(stmt):
                     self.functions.append(Function(stmt, snippet, self._decorator_marks(stmt)))
             elif isinstance(stmt, cst.ClassDef):
                 self.bindings[stmt.name.value] = ("local",)
@@ -310,7 +318,7 @@ class Walker:
     def _decorator_marks(self, node: cst.FunctionDef | cst.ClassDef) -> list[Found]:
         return self.marks_of(d.decorator for d in node.decorators)
 
-    def _collectable_function(self, node: cst.FunctionDef, *, module_level: bool) -> bool:
+    def _collectable_function(self, node: cst.FunctionDef) -> bool:
         if not self.discovery.is_test_function(node.name.value):
             return False
         for decorator in node.decorators:
@@ -388,7 +396,7 @@ class Walker:
             if klass.testcase:
                 wanted = name.startswith("test")
             else:
-                wanted = self._collectable_function(function.node, module_level=False)
+                wanted = self._collectable_function(function.node)
             if wanted:
                 yield f"{prefix}{klass.name}::{name}", function, marks
         if not klass.testcase:

@@ -25,6 +25,7 @@ import libcst as cst
 from ..config import Settings
 from .cst import Snippet, Walker
 from .facts import FileFacts
+from .marks import KNOWN_MODULES
 from .regex import scan_text as regex_scan
 from .words import keyword_pattern
 
@@ -175,21 +176,18 @@ def _marks_whole_module(node: ast.stmt, pattern: re.Pattern[str]) -> bool:
     return False
 
 
-KNOWN_ROOTS = ("pytest", "_pytest", "unittest", "flaky")
-
-
 def _imported_names(tree: ast.Module) -> set[str]:
     names: set[str] = set()
     for node in tree.body:
         if isinstance(node, ast.ImportFrom):
-            if node.level == 0 and (node.module or "").split(".")[0] in KNOWN_ROOTS:
+            if node.level == 0 and (node.module or "").split(".")[0] in KNOWN_MODULES:
                 continue
             names.update(a.asname or a.name for a in node.names)
         elif isinstance(node, ast.Import):
             names.update(
                 (a.asname or a.name).split(".")[0]
                 for a in node.names
-                if a.name.split(".")[0] not in KNOWN_ROOTS
+                if a.name.split(".")[0] not in KNOWN_MODULES
             )
     return names
 

@@ -13,9 +13,8 @@ from collections.abc import Iterable, Mapping
 from ..config import Settings
 from ..model import MutedTest
 from .facts import FileFacts, ImportRef, Pending
-from .marks import Arg, MarkSpec, kind_of, known_spec, make_record, normalize
+from .marks import KNOWN_MODULES, Arg, MarkSpec, kind_of, known_spec, make_record, normalize
 
-KNOWN_ROOTS = ("pytest", "_pytest", "unittest", "flaky")
 MAX_HOPS = 10
 
 
@@ -68,7 +67,7 @@ class Linker:
     ) -> MarkSpec | None:
         if hops > MAX_HOPS:
             return None
-        if ref.level == 0 and ref.module.split(".")[0] in KNOWN_ROOTS:
+        if ref.level == 0 and ref.module.split(".")[0] in KNOWN_MODULES:
             qualname = normalize(".".join([ref.module, *([ref.name] if ref.name else []), *tail]))
             written = tail[-1] if tail else (ref.name or ref.module.rsplit(".", 1)[-1])
             return known_spec(qualname, written, call)
@@ -107,11 +106,3 @@ class Linker:
                 make_record(spec, use.target, use.mark_line, *classified, parser="libcst")
             )
         return result
-
-
-def exported_names(facts: Iterable[FileFacts]) -> set[str]:
-    """Names other files might import to get a mark: aliases, and what re-exports them."""
-    names: set[str] = set()
-    for item in facts:
-        names.update(item.aliases)
-    return names

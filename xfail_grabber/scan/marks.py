@@ -216,6 +216,9 @@ def make_record(
     )
 
 
+# Modules whose marks are known by name; imports from anywhere else may be repository aliases.
+KNOWN_MODULES = ("pytest", "_pytest", "unittest", "flaky")
+
 UNITTEST_NAMES = ("skip", "skipIf", "skipUnless", "expectedFailure", "SkipTest")
 
 

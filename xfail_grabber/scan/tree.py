@@ -12,7 +12,6 @@ import hashlib
 import logging
 import multiprocessing
 import os
-import re
 import sys
 import threading
 from collections import OrderedDict
@@ -49,10 +48,6 @@ class ScanResult:
 
 def git_blob_id(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\x00" % len(data) + data, usedforsecurity=False).hexdigest()
-
-
-def _words_pattern(words: Iterable[str]) -> re.Pattern[bytes]:
-    return re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in sorted(words)) + rb")\b")
 
 
 # -- worker side ----------------------------------------------------------------------------
@@ -247,7 +242,7 @@ def scan_checkout(
         seen: set[str] = set()
         while names - seen:
             seen |= names
-            pattern = _words_pattern(names)
+            pattern = keyword_bytes_pattern(sorted(names), only=True)
             extra = tuple(sorted(names))
             more: list[tuple[str, bytes, bool, tuple[str, ...]]] = []
             names_id = hashlib.sha256("\0".join(extra).encode()).hexdigest()

@@ -22,11 +22,14 @@ MUTE_WORDS = frozenset(
 )
 
 
-def keyword_pattern(names: tuple[str, ...] | list[str]) -> re.Pattern[str]:
-    """Words whose presence means a statement (or file) may hold a mute."""
-    words = sorted(set(names) | MUTE_WORDS)
+def keyword_pattern(names: tuple[str, ...] | list[str], *, only: bool = False) -> re.Pattern[str]:
+    """Words whose presence means a statement (or file) may hold a mute: the mute words and
+    `names`, or `names` alone with `only`."""
+    words = sorted(set(names) if only else set(names) | MUTE_WORDS)
     return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b")
 
 
-def keyword_bytes_pattern(names: tuple[str, ...] | list[str]) -> re.Pattern[bytes]:
-    return re.compile(keyword_pattern(names).pattern.encode())
+def keyword_bytes_pattern(
+    names: tuple[str, ...] | list[str], *, only: bool = False
+) -> re.Pattern[bytes]:
+    return re.compile(keyword_pattern(names, only=only).pattern.encode())
