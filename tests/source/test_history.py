@@ -87,16 +87,8 @@ def test_history_jsonl(dated: Path, tmp_path: Path, capsys: pytest.CaptureFixtur
 def test_identical_commits_scanned_once(
     dated: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import xfail_grabber.core as core
 
-    scanned: list[str | None] = []
-    real = core.snapshot_of
-
-    def counting(checkout, *args, **kwargs):  # type: ignore[no-untyped-def]
-        scanned.append(checkout.commit)
-        return real(checkout, *args, **kwargs)
-
-    monkeypatch.setattr(core, "snapshot_of", counting)
+    scanned = count_scans(monkeypatch)
     code, out, _ = run(
         capsys,
         "history",
@@ -324,21 +316,13 @@ def test_many_commits_scanned_in_several_processes_give_the_same_output(
 def test_commits_with_the_same_python_files_are_scanned_once(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import xfail_grabber.core as core
 
     root = init_repo(tmp_path / "docs")
     commit(root, {"tests/test_a.py": mute("a")}, date="2024-03-01T12:00:00Z")
     for day in (2, 3, 4):
         commit(root, {"README.md": f"day {day}\n"}, date=f"2024-03-0{day}T12:00:00Z")
     commit(root, {"tests/test_a.py": mute("a", "changed")}, date="2024-03-05T12:00:00Z")
-    scanned: list[str | None] = []
-    real = core.snapshot_of
-
-    def counting(checkout, *args, **kwargs):  # type: ignore[no-untyped-def]
-        scanned.append(checkout.commit)
-        return real(checkout, *args, **kwargs)
-
-    monkeypatch.setattr(core, "snapshot_of", counting)
+    scanned = count_scans(monkeypatch)
     code, out, err = run(
         capsys,
         "history",
@@ -359,3 +343,18 @@ def test_commits_with_the_same_python_files_are_scanned_once(
     assert [r["committed_at"][:10] for r in rows] == [f"2024-03-0{d}" for d in range(1, 6)]
     assert [r["muted"][0]["reason"] for r in rows] == ["flaky"] * 4 + ["changed"]
     assert len(scanned) == 2  # the first commit and the last
+
+
+def count_scans(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
+    """The commits `history` scans, in order (wraps the real scan; nothing is faked)."""
+    import xfail_grabber.core as core
+
+    scanned: list[str | None] = []
+    real = core.snapshot_of
+
+    def counting(checkout, *args, **kwargs):  # type: ignore[no-untyped-def]
+        scanned.append(checkout.commit)
+        return real(checkout, *args, **kwargs)
+
+    monkeypatch.setattr(core, "snapshot_of", counting)
+    return scanned
