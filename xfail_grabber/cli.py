@@ -97,6 +97,10 @@ from .diff import diff_command  # noqa: E402
 
 grabber.add_command(diff_command())
 
+from .commands.check import check  # noqa: E402
+
+grabber.add_command(check)
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `grabber` with argv; return the exit code instead of exiting."""

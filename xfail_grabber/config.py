@@ -151,20 +151,28 @@ def discovery_from_files(read: Callable[[str], bytes | None]) -> Discovery:
     A malformed config file is ignored the way pytest would not: we cannot run pytest, so we
     fall back to the defaults and say where the settings came from in `source`.
     """
+    found = pytest_ini(read)
+    if found is None:
+        return Discovery()
+    name, section = found
+    values: dict[str, tuple[str, ...]] = {}
+    for key in ("python_files", "python_classes", "python_functions", "norecursedirs"):
+        parsed = _split(section.get(key))
+        if parsed:
+            values[key] = parsed
+    return Discovery(source=name, **values)
+
+
+def pytest_ini(read: Callable[[str], bytes | None]) -> tuple[str, dict[str, Any]] | None:
+    """The repository's pytest settings as pytest picks them: (file name, ini values)."""
     for name in PYTEST_CONFIG_FILES:
         data = read(name)
         if data is None:
             continue
         section = _pytest_section(name, data)
-        if section is None:
-            continue
-        values: dict[str, tuple[str, ...]] = {}
-        for key in ("python_files", "python_classes", "python_functions", "norecursedirs"):
-            parsed = _split(section.get(key))
-            if parsed:
-                values[key] = parsed
-        return Discovery(source=name, **values)
-    return Discovery()
+        if section is not None:
+            return name, section
+    return None
 
 
 def _pytest_section(name: str, data: bytes) -> dict[str, Any] | None:
@@ -209,7 +217,8 @@ def load_grabber_toml(path: Path) -> dict[str, Any]:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ConfigError(f"{path}: '{key}' must be a list of strings")
             result[key] = tuple(value)
-    unknown = set(section) - {"markers", "only"}
+    # Tables other modules read from the same file (policy.load_policy: [policy]).
+    unknown = set(section) - {"markers", "only", "policy"}
     if section is doc:
         unknown -= {"grabber"}
     if unknown:

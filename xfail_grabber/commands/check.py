@@ -1,0 +1,135 @@
+"""`grabber check`: apply the mute policy; exit 3 when a rule at severity error is broken."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import click
+
+from ..options import ScanArgs, output_option, scan_options, user_errors, write_output
+from ..policy.load import DEFAULT_POLICY, Policy, PolicyError, load_policy
+from ..sinks.findings import RENDERERS
+
+POLICY_FILE = "grabber.toml"
+
+
+def usage_error(message: str) -> click.ClickException:
+    """A one-line error with exit code 2 (click's UsageError would add the usage text)."""
+    return _UsageError(message)
+
+
+class _UsageError(click.ClickException):
+    exit_code = 2
+
+
+def policy_for(config_file: Path | None, root: Path | None) -> Policy:
+    """The [policy] of --config (or of the repository's grabber.toml); else the default.
+
+    A file inside the local repository `root` is named relative to it, so that findings
+    about it (budget) point at it in annotations and reports.
+    """
+    if config_file is None:
+        return DEFAULT_POLICY
+    try:
+        policy = load_policy(config_file)
+    except PolicyError as exc:
+        raise usage_error(str(exc)) from None
+    if root is not None and config_file.resolve().is_relative_to(root.resolve()):
+        shown = config_file.resolve().relative_to(root.resolve()).as_posix()
+        policy = dataclasses.replace(policy, source=shown, _memo={})
+    return policy
+
+
+def local_policy_file(directory: Path) -> Path | None:
+    candidate = directory / POLICY_FILE
+    return candidate if candidate.is_file() else None
+
+
+@click.command("check")
+@click.argument("args", nargs=-1, metavar="REPOSITORY [BRANCH] | --files PATH...")
+@scan_options
+@click.option(
+    "--files",
+    "files_mode",
+    is_flag=True,
+    help="Check only these files of the repository in the current directory "
+    "(pre-commit passes the staged ones).",
+)
+@click.option(
+    "--baseline",
+    metavar="REF",
+    help="Judge only mutes added or changed since REF; budget rules compare with REF.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(list(RENDERERS)),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@output_option
+@user_errors
+def check(
+    args: tuple[str, ...],
+    scan: ScanArgs,
+    files_mode: bool,
+    baseline: str | None,
+    fmt: str,
+    output: Path | None,
+) -> None:
+    """Apply the mute policy ([policy] in grabber.toml) to REPOSITORY at BRANCH.
+
+    The policy comes from --config, else from grabber.toml at the root of a local
+    REPOSITORY (or of the current repository with --files), else the default policy
+    (ticket-required: error, reason-required and known-markers: warning).
+
+    Exit codes: 0 no errors (warnings allowed), 3 a rule at severity error is broken,
+    2 a usage error (a bad policy file included), 1 a failure (clone failed...).
+
+    \b
+    Examples:
+      grabber check .                                  # this work tree
+      grabber check . --baseline origin/main --format github
+      grabber check --files tests/test_a.py tests/test_b.py   # pre-commit
+    """
+    from ..policy.check import check_files, check_repository, repository_root
+
+    if files_mode:
+        if baseline is not None or scan.ref is not None:
+            raise usage_error("--files takes neither --baseline nor --ref")
+        top = repository_root(Path.cwd())
+        if scan.config_file is None:
+            scan = dataclasses.replace(scan, config_file=local_policy_file(top))
+        policy = policy_for(scan.config_file, top)
+        settings = scan.settings()
+        try:
+            report = check_files(args, settings, policy, cache_dir=scan.cache_dir)
+        except PolicyError as exc:
+            raise usage_error(str(exc)) from None
+    else:
+        if not 1 <= len(args) <= 2:
+            raise usage_error("expected REPOSITORY [BRANCH] (or --files PATH...)")
+        repository, branch = args[0], (args[1] if len(args) == 2 else None)
+        local = Path(repository) if Path(repository).is_dir() else None
+        if scan.config_file is None and local is not None:
+            scan = dataclasses.replace(scan, config_file=local_policy_file(local))
+        policy = policy_for(scan.config_file, local)
+        settings = scan.settings()
+        try:
+            report = check_repository(
+                repository,
+                branch,
+                settings,
+                policy,
+                ref=scan.ref,
+                baseline=baseline,
+                workers=scan.workers,
+                cache_dir=scan.cache_dir,
+            )
+        except PolicyError as exc:
+            raise usage_error(str(exc)) from None
+    write_output(RENDERERS[fmt](report), output)
+    if report.exit_code:
+        click.get_current_context().exit(report.exit_code)
