@@ -40,6 +40,9 @@ DEFAULT_NORECURSEDIRS = (
 # Files the scanner will parse at most; larger ones go through the regex fallback.
 DEFAULT_MAX_PARSE_BYTES = 5 * 1024 * 1024
 
+# grabber.toml keys of a fleet file, validated by xfail_grabber.fleet (not by load_grabber_toml).
+FLEET_KEYS = ("defaults", "repos", "shards")
+
 PYTEST_CONFIG_FILES = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
 
 
@@ -220,7 +223,7 @@ def load_grabber_toml(path: Path) -> dict[str, Any]:
     # Tables other modules read from the same file (policy.load_policy: [policy]).
     unknown = set(section) - {"markers", "only", "policy"}
     if section is doc:
-        unknown -= {"grabber"}
+        unknown -= {"grabber", *FLEET_KEYS}
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s): {', '.join(sorted(unknown))}")
     return result

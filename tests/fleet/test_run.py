@@ -1,0 +1,95 @@
+"""Running a fleet from Python: active branches only, failures recorded, the others go on."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from xfail_grabber.config import build_settings
+from xfail_grabber.fleet import Fleet, Shard, Summary, load_fleet, run_fleet
+from xfail_grabber.fleet.actions import Dump, Push
+from xfail_grabber.fleet.run import Action
+from xfail_grabber.sinks.db import latest_snapshot
+
+from .conftest import OLD, RECENT, make_repo, write_fleet
+
+
+@pytest.fixture
+def fleet(tmp_path: Path) -> Fleet:
+    a = make_repo(tmp_path / "a", {"main": RECENT, "release/1": OLD, "release/2": RECENT})
+    b = make_repo(tmp_path / "b", {"master": RECENT, "dev": RECENT}, head="master")
+    c = make_repo(tmp_path / "c", {"main": OLD})
+    text = (
+        '[defaults]\nbranches = ["main", "master", "release/*"]\nactive_within = "30d"\n\n'
+        f'[[repos]]\nurl = "file://{a}"\n\n'
+        f'[[repos]]\nurl = "file://{tmp_path}/gone.git"\n\n'
+        f'[[repos]]\nurl = "file://{b}"\n\n'
+        f'[[repos]]\nurl = "{c}"\n'
+    )
+    return load_fleet(write_fleet(tmp_path / "fleet.toml", text))
+
+
+def run(
+    fleet: Fleet, action: Action, tmp_path: Path, jobs: int, shard: Shard | None = None
+) -> tuple[list[str], str, Summary]:
+    out, err = io.StringIO(), io.StringIO()
+    base = build_settings((), (), fleet.path)
+    summary = run_fleet(
+        fleet,
+        lambda repo: fleet.settings_for(repo, base, (), ()),
+        action,
+        jobs=jobs,
+        shard=shard,
+        cache_dir=tmp_path / "cache",
+        out=out,
+        err=err,
+        progress=False,
+    )
+    return out.getvalue().splitlines(), err.getvalue(), summary
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_dump_writes_one_line_per_active_branch(fleet: Fleet, tmp_path: Path, jobs: int) -> None:
+    lines, err, summary = run(fleet, Dump(), tmp_path, jobs=jobs)
+    snapshots = [json.loads(line) for line in lines]
+    got = sorted((s["repo"].rsplit("/", 1)[-1], s["branch"]) for s in snapshots)
+    assert got == [("a", "main"), ("a", "release/2"), ("b", "master")]
+    for s in snapshots:  # each branch's own muted test is there
+        slug = s["branch"].replace("/", "_")
+        assert f"tests/test_{slug}.py::test_{slug}" in [r["nodeid"] for r in s["muted"]]
+    assert err.startswith(f"grabber: failed: file://{tmp_path}/gone.git: cannot list the bra")
+    assert err.count("\n") == 1
+    assert summary.text("written", None).rsplit(",", 1)[0] == (
+        "fleet: 4 repositories, 5 branches matched, 3 active, 3 snapshots written, 1 failure"
+    )
+
+
+def test_a_failing_branch_does_not_stop_its_repository(fleet: Fleet, tmp_path: Path) -> None:
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file, not a directory")
+    lines, err, summary = run(fleet, Push(f"sqlite:///{blocked}/x.db"), tmp_path, jobs=1)
+    assert lines == []
+    failed = [line for line in err.splitlines() if line.startswith("grabber: failed: ")]
+    # The missing repository, then each of the three active branches: all tried.
+    assert len(failed) == 4
+    assert any("@release/2: " in line for line in failed)
+    assert summary.snapshots == 0
+
+
+def test_push_stores_a_snapshot_per_active_branch(fleet: Fleet, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/fleet.db"
+    _, _, summary = run(fleet, Push(url), tmp_path, jobs=2)
+    assert summary.snapshots == 3
+    stored = latest_snapshot(url, f"file://{tmp_path}/b", "master")
+    assert stored is not None and len(stored.muted) == 2
+
+
+def test_a_shard_takes_its_share(fleet: Fleet, tmp_path: Path) -> None:
+    seen: list[tuple[str, str]] = []
+    for index in range(3):
+        lines, _, _ = run(fleet, Dump(), tmp_path, jobs=1, shard=Shard(index, 3))
+        seen += [(json.loads(x)["repo"], json.loads(x)["branch"]) for x in lines]
+    assert sorted(seen) == sorted(set(seen)) and len(seen) == 3

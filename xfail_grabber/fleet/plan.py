@@ -1,0 +1,185 @@
+"""Which (repository, branch) pairs a fleet run scans, and which of them this shard takes.
+
+- One `git ls-remote --symref URL HEAD refs/heads/*` per repository lists its branches (and
+  its default branch, for entries that name no `branches`); the globs are matched against it.
+- A shard's share is a pure function of (repository, branch, shard count): a hash, so every
+  pod of an Indexed Job computes the same split whatever the order of the file or the remote.
+- `active_within` needs the tips' commit dates: the tips alone (one commit each, no trees, no
+  blobs) are fetched in one shallow request into a scratch repository, so a repository whose
+  branches are all dormant is never cloned.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ..source import SourceError
+from ..source.clones import Remote, clone_error, default_cache_dir, is_url, parse_remote
+from ..source.gitrun import GitFailed, run_git
+from .file import RepoSpec
+
+log = logging.getLogger("xfail_grabber.fleet")
+
+SHARD_VARIABLE = "JOB_COMPLETION_INDEX"  # set by Kubernetes in the pods of an Indexed Job
+
+
+class ShardError(ValueError):
+    """A --shard / --shards / JOB_COMPLETION_INDEX value that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Shard:
+    index: int  # 0-based, as Kubernetes numbers completions
+    count: int
+
+    def takes(self, identity: str, branch: str) -> bool:
+        return shard_of(identity, branch, self.count) == self.index
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+
+def shard_of(identity: str, branch: str, count: int) -> int:
+    """The shard (0..count-1) of a (repository, branch) pair: stable across runs, machines,
+    Python versions and the order of anything (sha256, not hash())."""
+    digest = hashlib.sha256(f"{identity}\0{branch}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % count
+
+
+def parse_shard(text: str) -> Shard:
+    """`INDEX/COUNT`, INDEX from 0."""
+    index, sep, count = text.partition("/")
+    if not sep or not index.strip().isdigit() or not count.strip().isdigit():
+        raise ShardError(f"not a shard: {text!r} (use INDEX/COUNT, e.g. 0/4)")
+    return _shard(int(index), int(count))
+
+
+def _shard(index: int, count: int) -> Shard:
+    if not 1 <= count <= 10_000:
+        raise ShardError(f"a shard count must be from 1 to 10000, not {count}")
+    if not 0 <= index < count:
+        raise ShardError(f"shard index {index} is not in 0..{count - 1}")
+    return Shard(index, count)
+
+
+def choose_shard(
+    shard: str | None,
+    shards: int | None,
+    file_shards: int | None,
+    environ: Mapping[str, str] | None = None,
+) -> Shard | None:
+    """--shard INDEX/COUNT; else JOB_COMPLETION_INDEX with the count from --shards or the
+    fleet file's `shards`; else None (the whole fleet)."""
+    environ = os.environ if environ is None else environ
+    if shard is not None:
+        return parse_shard(shard)
+    count = shards if shards is not None else file_shards
+    index = environ.get(SHARD_VARIABLE, "").strip()
+    if not index:
+        if shards is not None:
+            raise ShardError(f"--shards needs --shard INDEX/COUNT or {SHARD_VARIABLE}")
+        return None
+    if not index.isdigit():
+        raise ShardError(f"{SHARD_VARIABLE} is not a number: {index[:20]!r}")
+    if count is None:
+        raise ShardError(
+            f"{SHARD_VARIABLE} is set but not the shard count: give --shards N "
+            "or `shards = N` in the fleet file"
+        )
+    return _shard(int(index), count)
+
+
+@dataclass(frozen=True)
+class RemoteBranches:
+    head: str | None  # the default branch, when the remote says
+    tips: dict[str, str]  # branch name -> commit id
+
+
+def _remote_of(spec: RepoSpec) -> Remote | None:
+    return parse_remote(spec.url) if is_url(spec.url) else None
+
+
+def list_branches(spec: RepoSpec) -> RemoteBranches:
+    """The remote's branches and default branch, in one ls-remote."""
+    remote = _remote_of(spec)
+    where = remote.url if remote else spec.url
+    try:
+        out = run_git(
+            ["ls-remote", "--symref", "--", where, "HEAD", "refs/heads/*"],
+            auth=remote.auth if remote else None,
+        ).stdout.decode("utf-8", "surrogateescape")
+    except GitFailed as exc:
+        if remote is None:
+            raise SourceError(f"cannot list the branches of {spec.url}: {exc}") from None
+        raise clone_error(remote, exc, "list the branches of") from None
+    head: str | None = None
+    tips: dict[str, str] = {}
+    for line in out.splitlines():
+        left, _, name = line.partition("\t")
+        if left.startswith("ref: refs/heads/") and name == "HEAD":
+            head = left.removeprefix("ref: refs/heads/")
+        elif name.startswith("refs/heads/"):
+            tips[name.removeprefix("refs/heads/")] = left
+    return RemoteBranches(head, tips)
+
+
+def match_branches(spec: RepoSpec, remote: RemoteBranches) -> list[str]:
+    """The branches the entry's globs pick (or the default branch), sorted."""
+    if not spec.branches:
+        return [remote.head] if remote.head in remote.tips else []
+    return sorted(
+        name
+        for name in remote.tips
+        if any(fnmatch.fnmatchcase(name, pattern) for pattern in spec.branches)
+    )
+
+
+def tip_dates(spec: RepoSpec, branches: list[str], cache_dir: Path | None) -> dict[str, datetime]:
+    """The commit date of each branch's tip (branches missing on the remote are left out).
+
+    The tips are fetched shallowly (depth 1, no trees) into a scratch repository under the
+    cache directory, removed afterwards: one request, a few hundred bytes a branch.
+    """
+    if not branches:
+        return {}
+    remote = _remote_of(spec)
+    root = (cache_dir or default_cache_dir()) / "tmp"
+    root.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="tips-", dir=root))
+    try:
+        run_git(["init", "-q", "--bare", str(scratch)])
+        refspecs = [f"+refs/heads/{b}:refs/heads/{b}" for b in branches]
+        args = ["fetch", "-q", "--no-tags", "--depth=1", "--filter=tree:0"]
+        try:
+            # A plain path would make git name the promisor remote after it, which it refuses.
+            where = remote.url if remote else Path(spec.url).resolve().as_uri()
+            run_git(
+                [*args, "--", where, *refspecs],
+                git_dir=scratch,
+                auth=remote.auth if remote else None,
+            )
+        except GitFailed as exc:
+            if remote is None:
+                raise SourceError(f"cannot fetch the tips of {spec.url}: {exc}") from None
+            raise clone_error(remote, exc, "fetch the tips of") from None
+        out = run_git(
+            ["for-each-ref", "--format=%(committerdate:unix) %(refname:strip=2)", "refs/heads"],
+            git_dir=scratch,
+        ).stdout.decode("utf-8", "surrogateescape")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    dates: dict[str, datetime] = {}
+    for line in out.splitlines():
+        stamp, _, name = line.partition(" ")
+        if stamp.isdigit():
+            dates[name] = datetime.fromtimestamp(int(stamp), UTC)
+    return dates
