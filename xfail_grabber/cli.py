@@ -1,4 +1,4 @@
-"""The `grabber` command: parse options, call the core, render, map errors to exit codes.
+"""The `grabber` command group, assembled from the verbs in `commands/`.
 
 stdout carries data only; diagnostics go to stderr. Exit codes: 0 ok, 1 a failure the user
 must act on, 2 a usage error (3 is kept for "findings present" checks such as diff).
@@ -6,29 +6,17 @@ must act on, 2 a usage error (3 is kept for "findings present" checks such as di
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 import click
 
 from .__about__ import __version__
-from .options import (
-    ScanArgs,
-    configure_logging,
-    output_option,
-    scan_options,
-    settings_from,
-    user_errors,
-    write_output,
-)
+from .commands import check, db, diff, dump, history, push, serve
+from .commands.common import configure_logging
 
-# Command modules used to import these from here.
-__all__ = ["grabber", "main", "scan_options", "settings_from", "user_errors", "write_output"]
-
-log = logging.getLogger("xfail_grabber")
+__all__ = ["grabber", "main"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -44,62 +32,18 @@ def grabber(verbose: int) -> None:
     configure_logging(verbose)
 
 
-@grabber.command()
-@click.argument("repository")
-@click.argument("branch", required=False)
-@scan_options
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["json", "jsonl", "csv", "markdown", "redash"]),
-    default="json",
-    show_default=True,
-    help="Output format.",
-)
-@output_option
-@user_errors
-def dump(
-    repository: str, branch: str | None, scan: ScanArgs, fmt: str, output: Path | None
-) -> None:
-    """Scan REPOSITORY at BRANCH and print its muted tests.
-
-    Without BRANCH a local work tree is scanned as it is on disk; a URL or bare repository
-    is scanned at its default branch.
-
-    \b
-    Examples:
-      grabber dump .                          # this work tree, as JSON
-      grabber dump . main --format markdown   # a summary for $GITHUB_STEP_SUMMARY
-      grabber dump https://github.com/org/repo main --only xfailflake
-    """
-    from .sinks.formats import RENDERERS
-
-    snapshot = scan.snapshot(repository, branch)
-    for error in snapshot.errors:
-        log.info("could not scan %s: %s", error.path, error.error)
-    write_output(RENDERERS[fmt](snapshot), output)
-
-
-from .sinks.serve.command import serve_command  # noqa: E402
-
-grabber.add_command(serve_command())
-
-from .sinks.db import commands as db_commands  # noqa: E402
-
-grabber.add_command(db_commands.push)
-grabber.add_command(db_commands.db)
-
-from .history import history_command  # noqa: E402
-
-grabber.add_command(history_command())
-
-from .diff import diff_command  # noqa: E402
-
-grabber.add_command(diff_command())
-
-from .commands.check import check  # noqa: E402
-
-grabber.add_command(check)
+# Every verb, in one list (a new verb is a module in commands/ and a line here).
+COMMANDS: list[click.Command] = [
+    dump.dump,
+    push.push,
+    serve.serve,
+    history.history,
+    diff.diff,
+    db.db,
+    check.check,
+]
+for _command in COMMANDS:
+    grabber.add_command(_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""`grabber diff`: mutes added, removed and changed between two refs.
+"""Mutes added, removed and changed between two refs (the library behind `grabber diff`).
 
 Tests are matched by nodeid; a file git sees as renamed (`git diff -M`) keeps its tests'
 identity, so moving `tests/a.py` to `tests/b.py` is not "all removed, all added". Within one
@@ -12,8 +12,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import click
 
 from .config import Settings
 from .model import MutedTest, Snapshot
@@ -209,53 +207,3 @@ def render_markdown(result: MuteDiff) -> str:
                     f"{_md(getattr(change.before, name))} | {_md(getattr(change.after, name))} |"
                 )
     return "\n".join(lines) + "\n"
-
-
-def diff_command() -> click.Command:
-    """The `grabber diff` click command (built here so cli.py can import it last)."""
-    from .options import ScanArgs, output_option, scan_options, user_errors, write_output
-    from .sinks.formats import to_json_text
-
-    @click.command("diff")
-    @click.argument("repository")
-    @click.argument("base")
-    @click.argument("head")
-    @scan_options(with_ref=False)
-    @click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(["json", "markdown"]),
-        default="json",
-        show_default=True,
-        help="Output format.",
-    )
-    @click.option(
-        "--fail-on-added", is_flag=True, help="Exit with code 3 when HEAD adds muted tests."
-    )
-    @output_option
-    @user_errors
-    def command(
-        repository: str,
-        base: str,
-        head: str,
-        scan: ScanArgs,
-        fmt: str,
-        fail_on_added: bool,
-        output: Path | None,
-    ) -> None:
-        """Mutes added, removed and changed between the commits BASE and HEAD.
-
-        \b
-        Examples:
-          grabber diff . origin/main HEAD --format markdown >> "$GITHUB_STEP_SUMMARY"
-          grabber diff . main feature --fail-on-added   # exit 3 when mutes were added
-        """
-        result = diff_refs(
-            repository, base, head, scan.settings(), workers=scan.workers, cache_dir=scan.cache_dir
-        )
-        text = render_markdown(result) if fmt == "markdown" else to_json_text(result.to_dict())
-        write_output(text, output)
-        if fail_on_added and result.added:
-            click.get_current_context().exit(3)
-
-    return command

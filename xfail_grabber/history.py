@@ -1,4 +1,4 @@
-"""`grabber history`: snapshots of a branch at past points in time.
+"""Snapshots of a branch at past points in time (the library behind `grabber history`).
 
 For each point (since, since + step, ... up to until) the last first-parent commit of the
 branch at or before it is scanned; a commit that stands for several points is scanned once.
@@ -12,16 +12,12 @@ import logging
 import multiprocessing
 import os
 import re
-import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
-
-import click
 
 from .config import Settings
 from .model import Snapshot, utc_now
@@ -29,7 +25,7 @@ from .source import SourceError, SourceFile
 from .source.cache import ScanCache
 from .source.git import BlobSet, GitCheckout, Revision, prefetch_blobs
 from .source.gitrun import run_git
-from .source.open import GitRepository, open_git
+from .source.open import GitRepository
 
 log = logging.getLogger("xfail_grabber")
 
@@ -89,6 +85,29 @@ def points(since: datetime, until: datetime, every: str) -> list[datetime]:
     if len(result) > 100_000:
         raise HistoryError("too many points; use a longer interval")
     return result
+
+
+def moments(
+    since: str | datetime, until: str | datetime | None = None, every: str = "week"
+) -> list[datetime]:
+    """The points of a history: since, since + every, ... up to until (default: now).
+
+    Dates are ISO dates (midnight UTC) or date-times, as text or aware datetimes.
+    """
+    since_at = _moment(since)
+    if until is None:
+        until_at = utc_now()
+        if since_at > until_at:
+            raise HistoryError("--since is in the future")
+    else:
+        until_at = _moment(until)
+    return points(since_at, until_at, every)
+
+
+def _moment(value: str | datetime) -> datetime:
+    if isinstance(value, str):
+        return parse_moment(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -268,132 +287,3 @@ def warm_up(
         log.info("history: scanning %d file versions in one batch", len(layer))
         blobs = BlobSet(repo.git_dir, layer, label=repo.label, auth=repo.auth)
         scan_checkout(blobs, newest, workers=workers, cache=cache)
-
-
-def history_command() -> click.Command:
-    """The `grabber history` click command (built here so cli.py can import it last)."""
-    from .options import ScanArgs, scan_options, user_errors
-
-    @click.command("history")
-    @click.argument("repository")
-    @click.argument("branch", required=False)
-    @click.option(
-        "--since",
-        "since_text",
-        required=True,
-        metavar="DATE",
-        help="First point (YYYY-MM-DD, midnight UTC, or an ISO date-time).",
-    )
-    @click.option(
-        "--until", "until_text", metavar="DATE", help="Last point at most (default: now)."
-    )
-    @click.option(
-        "--every",
-        default="week",
-        show_default=True,
-        metavar="day|week|month|Nd|Nw",
-        help="Interval between points.",
-    )
-    @scan_options(with_ref=False)
-    @click.option(
-        "--db",
-        "db_url",
-        metavar="URL",
-        envvar="GRABBER_DATABASE_URL",
-        help="Store the snapshots in this database (skipping stored points) "
-        "instead of printing JSONL.",
-    )
-    @user_errors
-    def command(
-        repository: str,
-        branch: str | None,
-        since_text: str,
-        until_text: str | None,
-        every: str,
-        scan: ScanArgs,
-        db_url: str | None,
-    ) -> None:
-        """Snapshots of BRANCH (default: the repository's HEAD) at past points in time.
-
-        For each point the last first-parent commit at or before it is scanned (a commit is
-        scanned once however many points it stands for). Prints one JSON snapshot per line, or
-        stores them with --db; points already stored are skipped.
-
-        \b
-        Examples:
-          grabber history . main --since 2024-01-01 --every week > history.jsonl
-          grabber history https://github.com/org/repo --since 2023-01-01 --every month --db sqlite:///m.db
-        """
-        from .sinks.formats import to_json_text
-
-        settings = scan.settings()
-        workers, cache_dir = scan.workers, scan.cache_dir
-        try:
-            since = parse_moment(since_text)
-            until = parse_moment(until_text) if until_text else utc_now()
-            if until_text is None and since > until:
-                raise HistoryError("--since is in the future")
-            moments = points(since, until, every)
-        except HistoryError as exc:
-            raise click.UsageError(str(exc)) from None  # bad option values: exit 2
-        repo = open_git(repository, cache_dir=cache_dir)
-        label_branch = repo.resolve(branch).branch
-        store: Any = None
-        skip: set[tuple[str, str]] = set()
-        if db_url:
-            store, skip = _database(db_url, repo.label, label_branch)
-        tty = sys.stderr.isatty()
-        done = 0
-        try:
-            for done, (point, snapshot) in enumerate(
-                scan_history(
-                    repo, branch, moments, settings, workers=workers, cache_dir=cache_dir, skip=skip
-                ),
-                start=1,
-            ):
-                if tty:
-                    sys.stderr.write(
-                        f"\rhistory: {done}/{len(moments)} points "
-                        f"({point.at.date()} {point.commit[:10]})"
-                    )
-                    sys.stderr.flush()
-                if store is not None:
-                    store(db_url, snapshot)
-                else:
-                    sys.stdout.write(to_json_text(snapshot.to_dict(), indent=None))
-                    sys.stdout.flush()
-        except Exception as exc:
-            error = _database_error(exc)
-            if error is None:
-                raise
-            raise click.ClickException(error) from None
-        finally:
-            if tty:
-                sys.stderr.write("\n")
-        if store is not None:
-            click.echo(f"grabber: stored {done} snapshots in the database", err=True)
-
-    return command
-
-
-def _database(url: str, repo: str, branch: str | None) -> tuple[Any, set[tuple[str, str]]]:
-    try:
-        from .sinks.db import store_snapshot, stored_keys
-    except ImportError as exc:
-        raise click.ClickException(f"--db needs the database support: {exc}") from None
-    try:
-        keys = stored_keys(url, repo, branch or "")
-    except Exception as exc:
-        error = _database_error(exc)
-        if error is None:
-            raise
-        raise click.ClickException(error) from None
-    return store_snapshot, keys
-
-
-def _database_error(exc: Exception) -> str | None:
-    try:
-        from .sinks.db import DatabaseError
-    except ImportError:
-        return None
-    return str(exc) if isinstance(exc, DatabaseError) else None

@@ -214,7 +214,7 @@ def test_a_taken_port_is_a_one_line_error(tmp_path: Path) -> None:
     [("90", 90), ("90s", 90), ("15m", 900), ("1h", 3600), ("1d", 86400), ("0", 0)],
 )
 def test_durations(text: str, seconds: float) -> None:
-    from xfail_grabber.sinks.serve.command import parse_duration
+    from xfail_grabber.commands.serve import parse_duration
 
     assert parse_duration(text) == seconds
 
@@ -234,7 +234,7 @@ def test_durations(text: str, seconds: float) -> None:
 def test_which_hosts_get_the_no_token_warning(host: str, loopback: bool) -> None:
     # Serving beyond loopback without a token logs a warning (not tested by binding
     # 0.0.0.0: the tests stay on loopback).
-    from xfail_grabber.sinks.serve.command import _loopback
+    from xfail_grabber.commands.serve import _loopback
 
     assert _loopback(host) is loopback
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from ..options import ScanArgs, output_option, scan_options, user_errors, write_output
 from ..policy.load import DEFAULT_POLICY, Policy, PolicyError, load_policy
 from ..sinks.findings import RENDERERS
+from .common import ScanArgs, output_option, scan_options, user_errors, write_output
 
 POLICY_FILE = "grabber.toml"
 

@@ -1,5 +1,5 @@
-"""Options and helpers every `grabber` command shares (kept apart from cli.py so that command
-modules can import them without an import cycle)."""
+"""Options and helpers the `grabber` commands share: scan options as one `ScanArgs` value,
+database options, -o, logging on stderr, and library errors as one-line click errors."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from typing import Any, TypeVar, overload
 
 import click
 
-from .config import ConfigError, Settings, build_settings
-from .model import Snapshot
-from .source import SourceError
+from ..config import ConfigError, Settings, build_settings
+from ..model import Snapshot
+from ..source import SourceError
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -66,7 +66,7 @@ class ScanArgs:
         self, repository: str, branch: str | None, *, progress: bool | None = None
     ) -> Snapshot:
         """Scan REPOSITORY at BRANCH (or --ref) with these options (progress: on a tty)."""
-        from .core import take_snapshot
+        from ..core import take_snapshot
 
         return take_snapshot(
             repository,
@@ -230,3 +230,63 @@ def write_output(text: str, output: Path | None) -> None:
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
+
+
+def db_options(func: F) -> F:
+    """Where snapshots go: --db (or GRABBER_DATABASE_URL), schema and table prefix."""
+    options = [
+        click.option(
+            "--db",
+            "db_url",
+            metavar="URL",
+            help="sqlite:///FILE, postgresql://HOST/DB or redshift://HOST/DB. Put "
+            "passwords in GRABBER_DATABASE_URL instead (default: that, else the "
+            "POSTGRES_* variables, else a SQLite file in the user data dir).",
+        ),
+        click.option(
+            "--db-schema",
+            "schema",
+            metavar="NAME",
+            envvar="GRABBER_DB_SCHEMA",
+            help="PostgreSQL/Redshift schema for the tables (default: public).",
+        ),
+        click.option(
+            "--table-prefix",
+            metavar="PREFIX",
+            envvar="GRABBER_DB_TABLE_PREFIX",
+            help="Prefix for every table and view name.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def database_errors(func: F) -> F:
+    """DatabaseError -> one line on stderr, exit 1."""
+    from ..sinks.db.errors import DatabaseError
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except DatabaseError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def target_url(db_url: str | None, schema: str | None, table_prefix: str | None) -> str:
+    """The database URL a db command works on (--db, else the environment's defaults)."""
+    from ..sinks.db.url import parse_url, resolve_url, with_names
+
+    if db_url and "://" in db_url and parse_url(db_url).password:
+        say(
+            "warning: a password in --db is visible to every user of this machine (ps); "
+            "put the URL in GRABBER_DATABASE_URL instead"
+        )
+    return with_names(resolve_url(db_url), schema, table_prefix)
+
+
+def say(message: str) -> None:
+    click.echo(f"grabber: {message}", err=True)

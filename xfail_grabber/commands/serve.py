@@ -1,4 +1,4 @@
-"""`grabber serve`: the click command wiring a snapshot source into the server."""
+"""`grabber serve`: wire a snapshot source (a scan, or the database) into the HTTP server."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from typing import Any
 
 import click
 
-from ...model import Snapshot
-from ...options import ScanArgs, scan_options, user_errors
-from ...source.clones import is_url
-from .state import SnapshotProvider, TrendProvider
+from ..model import Snapshot
+from ..sinks.serve.state import SnapshotProvider, TrendProvider
+from ..source.clones import is_url
+from .common import ScanArgs, scan_options, user_errors
 
 log = logging.getLogger("xfail_grabber.serve")
 
@@ -143,9 +143,9 @@ def serve(
       GRABBER_AUTH_TOKEN=s3cret grabber serve . --host 0.0.0.0
       grabber serve --db sqlite:///grabber.db          # the latest stored snapshot
     """
-    from .app import create_app
-    from .runner import bind, serve_forever
-    from .state import DataState, Refresher
+    from ..sinks.serve.app import create_app
+    from ..sinks.serve.runner import bind, serve_forever
+    from ..sinks.serve.state import DataState, Refresher
 
     interval = parse_duration(refresh_text)
     if ticket_url is not None and (
@@ -207,9 +207,3 @@ def serve(
     finally:
         refresher.stop(timeout=1.0)
         sock.close()
-
-
-def serve_command() -> click.Command:
-    """The command, for `grabber.add_command` (a typed accessor: cli.py and this module import
-    each other)."""
-    return serve

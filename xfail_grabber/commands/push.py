@@ -1,0 +1,54 @@
+"""`grabber push`: scan a repository and store the snapshot in a database."""
+
+from __future__ import annotations
+
+import click
+
+from .common import (
+    ScanArgs,
+    database_errors,
+    db_options,
+    say,
+    scan_options,
+    target_url,
+    user_errors,
+)
+
+
+@click.command()
+@click.argument("repository")
+@click.argument("branch", required=False)
+@scan_options
+@db_options
+@user_errors
+@database_errors
+def push(
+    repository: str,
+    branch: str | None,
+    scan: ScanArgs,
+    db_url: str | None,
+    schema: str | None,
+    table_prefix: str | None,
+) -> None:
+    """Scan REPOSITORY at BRANCH and store the snapshot in a database.
+
+    One snapshot per repository, branch, commit and UTC day: pushing the same scan again
+    replaces it. The push is one transaction; the tables are created on first use.
+
+    \b
+    Examples:
+      grabber push . main                                  # SQLite file in the user data dir
+      GRABBER_DATABASE_URL=postgresql://u:pw@db/ci grabber push https://github.com/org/repo main
+    """
+    from ..sinks.db import parse_url, store_snapshot, upgrade
+
+    scan.settings()  # usage errors first
+    url = target_url(db_url, schema, table_prefix)
+    upgrade(url)  # an unreachable or read-only database fails before the (slow) scan
+    snapshot = scan.snapshot(repository, branch)
+    store_snapshot(url, snapshot)
+    commit = f" ({snapshot.commit[:12]})" if snapshot.commit else ""
+    label = snapshot.repo + (f"@{snapshot.branch}" if snapshot.branch else "")
+    say(
+        f"stored {len(snapshot.muted)} muted tests of {label}{commit} in {parse_url(url).display()}"
+    )
