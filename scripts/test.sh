@@ -30,4 +30,23 @@ pg_isready -q -h 127.0.0.1 -p 5432 || {
     exit 1
 }
 
+# The SARIF tests validate with Microsoft's SARIF multitool (npm, runs with node), kept in a
+# cache folder outside the repository and installed once.
+SARIF_MULTITOOL_VERSION=5.7.0
+TOOLS="${GRABBER_TEST_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/xfail-grabber-test}"
+SARIF_DIR="$TOOLS/sarif-multitool-$SARIF_MULTITOOL_VERSION"
+SARIF_BIN="$SARIF_DIR/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool"
+if [ ! -x "$SARIF_BIN" ]; then
+    command -v npm >/dev/null 2>&1 || {
+        echo "scripts/test.sh: the SARIF tests need node and npm" >&2
+        exit 1
+    }
+    mkdir -p "$SARIF_DIR"
+    npm install --prefix "$SARIF_DIR" --no-audit --no-fund --silent \
+        "@microsoft/sarif-multitool@$SARIF_MULTITOOL_VERSION"
+    # Its postinstall script (which only does this) may be held back by npm's script policy.
+    chmod u+x "$SARIF_BIN"
+fi
+export GRABBER_SARIF_MULTITOOL="$SARIF_DIR/node_modules/@microsoft/sarif-multitool/bin.js"
+
 exec python3 -m pytest "$@"

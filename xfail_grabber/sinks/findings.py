@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from ..__about__ import __version__
 from ..model import TOOL_NAME, iso
@@ -96,6 +98,21 @@ def _sarif_rule(name: str) -> dict[str, Any]:
     }
 
 
+def _artifact(path: str) -> dict[str, str]:
+    """A SARIF artifactLocation: repository-relative URIs against %SRCROOT%."""
+    if path.startswith("/"):
+        return {"uri": Path(path).as_uri()}
+    return {"uri": quote(path), "uriBaseId": "%SRCROOT%"}
+
+
+def _repository_uri(repo: str) -> str | None:
+    """An absolute URI for the repository, or None (scp-like `host:path` is not one)."""
+    if repo.startswith("/"):
+        return Path(repo).as_uri()
+    parts = urlsplit(repo)
+    return repo if parts.scheme and parts.netloc else None
+
+
 def render_sarif(report: Report) -> str:
     names = list(RULES)
     results = []
@@ -108,7 +125,7 @@ def render_sarif(report: Report) -> str:
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
+                        "artifactLocation": _artifact(f.path),
                         "region": {"startLine": f.line},
                     }
                 }
@@ -129,11 +146,17 @@ def render_sarif(report: Report) -> str:
         "columnKind": "unicodeCodePoints",
         "results": results,
     }
-    if report.snapshot.commit:
-        run["versionControlProvenance"] = [
-            {"repositoryUri": report.snapshot.repo, "revisionId": report.snapshot.commit}
-            | ({"branch": report.snapshot.branch} if report.snapshot.branch else {})
-        ]
+    snapshot = report.snapshot
+    uri = _repository_uri(snapshot.repo)
+    if snapshot.commit and uri:
+        provenance = {
+            "repositoryUri": uri,
+            "revisionId": snapshot.commit,
+            "mappedTo": {"uriBaseId": "%SRCROOT%"},
+        }
+        if snapshot.branch:
+            provenance["branch"] = snapshot.branch
+        run["versionControlProvenance"] = [provenance]
     return to_json_text({"version": "2.1.0", "$schema": SARIF_SCHEMA, "runs": [run]})
 
 
