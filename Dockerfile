@@ -1,7 +1,9 @@
-# The daily job: `grabber push REPOSITORY BRANCH` with GITHUB_TOKEN and GRABBER_DATABASE_URL
-# (or the original POSTGRES_* variables) in the environment, e.g.
-#   docker run --rm -e GITHUB_TOKEN -e GRABBER_DATABASE_URL xfail-grabber \
-#       push https://github.com/org/repo main
+# The daily job: `grabber push --config fleet.toml` (or one `grabber push REPOSITORY BRANCH`) with
+# GITHUB_TOKEN and GRABBER_DATABASE_URL (or the original POSTGRES_* variables) in the
+# environment, e.g.
+#   docker run --rm -e GITHUB_TOKEN -e GRABBER_DATABASE_URL -v "$PWD/fleet.toml:/fleet.toml:ro" \
+#       xfail-grabber push --config /fleet.toml
+# deploy/kubernetes/cronjob.yaml runs it as a sharded Indexed Job (user 10001, read-only root).
 FROM python:3.11-slim
 
 RUN apt-get update \
@@ -12,8 +14,11 @@ WORKDIR /src
 COPY . /src
 RUN pip install --no-cache-dir '/src[postgres]' && rm -rf /src
 
-RUN useradd --create-home grabber
-USER grabber
+# A fixed, numeric non-root user: Kubernetes' runAsNonRoot can only verify a numeric USER.
+RUN useradd --create-home --uid 10001 --user-group grabber \
+    && mkdir /cache && chown 10001:10001 /cache
+ENV GRABBER_CACHE_DIR=/cache
+USER 10001:10001
 WORKDIR /home/grabber
 
 ENTRYPOINT ["grabber"]

