@@ -14,14 +14,17 @@ import click
 
 from .__about__ import __version__
 from .commands import check, db, diff, dump, history, push, serve
-from .commands.common import configure_logging
+from .commands.common import configure_logging, timings_wanted
+from .timings import TIMINGS
 
 __all__ = ["grabber", "main"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="grabber")
-@click.option("-v", "--verbose", count=True, help="More detail on stderr (-vv for debug).")
+@click.option(
+    "-v", "--verbose", count=True, help="More detail on stderr (-vv: debug and timings, -vvv: SQL)."
+)
 def grabber(verbose: int) -> None:
     """Find every muted test (xfail, skip, skipif, flaky, xfailflake, ...) in a repository.
 
@@ -47,7 +50,21 @@ for _command in COMMANDS:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run `grabber` with argv; return the exit code instead of exiting."""
+    """Run `grabber` with argv; return the exit code instead of exiting.
+
+    With -vv, where the run's time went (phases and file counts) follows on stderr.
+    """
+    configure_logging(0)  # a previous run in this process may have left -vv on
+    TIMINGS.reset()
+    try:
+        return _run(argv)
+    finally:
+        if timings_wanted() and TIMINGS.seconds:
+            sys.stderr.write(TIMINGS.report())
+            sys.stderr.flush()
+
+
+def _run(argv: Sequence[str] | None) -> int:
     try:
         result = grabber.main(
             args=list(argv) if argv is not None else None,

@@ -2,14 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 from .config import Settings, discovery_from_files
 from .model import Snapshot, utc_now
 from .scan.tree import scan_checkout
-from .source import Checkout
+from .source import Checkout, SourceFile
 from .source.cache import ScanCache, open_scan_cache
 from .source.open import open_source
+from .timings import TIMINGS
+
+
+class TimedCheckout:
+    """A checkout whose listing and reading are charged to the `list` and `read` phases."""
+
+    def __init__(self, inner: Checkout) -> None:
+        self.inner = inner
+        self.repo = inner.repo
+        self.branch = inner.branch
+        self.commit = inner.commit
+        self.committed_at = inner.committed_at
+
+    def files(self) -> list[SourceFile]:
+        with TIMINGS.phase("list"):
+            files = self.inner.files()
+        TIMINGS.count("listed", len(files))
+        return files
+
+    def read(self, files: Iterable[SourceFile]) -> Iterator[tuple[SourceFile, bytes | str]]:
+        return TIMINGS.iterate(self.inner.read(files), "read", "read")
+
+    def read_root_file(self, name: str) -> bytes | None:
+        with TIMINGS.phase("read"):
+            return self.inner.read_root_file(name)
 
 
 def snapshot_of(
@@ -25,6 +52,7 @@ def snapshot_of(
 
     `cache` is an open scan cache (see take_snapshot); None scans every file afresh.
     """
+    checkout = TimedCheckout(checkout)
     settings = settings.with_discovery(discovery_from_files(checkout.read_root_file))
     result = scan_checkout(checkout, settings, workers=workers, progress=progress, cache=cache)
     return Snapshot(
@@ -51,10 +79,12 @@ def take_snapshot(
     progress: bool = False,
 ) -> Snapshot:
     """Open the repository (clone if needed), scan it, clean up, return the Snapshot."""
-    with (
-        open_source(repository, branch, ref, cache_dir=cache_dir) as checkout,
-        open_scan_cache(cache_dir) as cache,
-    ):
+    with ExitStack() as stack:
+        with TIMINGS.phase("resolve"):
+            checkout = stack.enter_context(
+                open_source(repository, branch, ref, cache_dir=cache_dir)
+            )
+        cache = stack.enter_context(open_scan_cache(cache_dir))
         return snapshot_of(
             checkout, settings, workers=workers, cache_dir=cache_dir, progress=progress, cache=cache
         )

@@ -18,6 +18,7 @@ from .model import MutedTest, Snapshot
 from .source.git import Revision, commit_time
 from .source.gitrun import run_git
 from .source.open import GitRepository, open_git
+from .timings import TIMINGS
 
 COMPARED = ("kind", "ticket", "reason", "since", "strict")
 
@@ -149,7 +150,8 @@ def diff_refs(
     from .core import snapshot_of
     from .source.cache import open_scan_cache
 
-    repo = open_git(repository, cache_dir=cache_dir)
+    with TIMINGS.phase("resolve"):
+        repo = open_git(repository, cache_dir=cache_dir)
     snapshots = []
     commits = []
     with open_scan_cache(cache_dir) as cache:

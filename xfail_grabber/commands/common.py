@@ -33,11 +33,19 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def configure_logging(verbose: int) -> None:
-    """-v: info, -vv: debug, on stderr; the package logger only, never stdout."""
+    """-v: info, -vv: debug and phase timings, -vvv: every SQL statement too (as does
+    GRABBER_SQL_ECHO=1); on stderr, the package logger only, never stdout."""
     logger = logging.getLogger("xfail_grabber")
     logger.setLevel(logging.WARNING - 10 * min(verbose, 2))
+    echo = verbose >= 3 or os.environ.get("GRABBER_SQL_ECHO", "").strip() not in ("", "0")
+    logging.getLogger("xfail_grabber.sql").setLevel(logging.INFO if echo else logging.WARNING)
     if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
         logger.addHandler(_StderrHandler())
+
+
+def timings_wanted() -> bool:
+    """-vv or more: print where the run's time went at its end."""
+    return logging.getLogger("xfail_grabber").isEnabledFor(logging.DEBUG)
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -124,7 +132,7 @@ def _scan_option_list(with_ref: bool) -> list[Callable[[F], F]]:
             count=True,
             expose_value=False,
             callback=_verbose,
-            help="More detail on stderr (-vv for debug); also accepted before the command.",
+            help="More detail on stderr (-vv: timings, -vvv: SQL); also before the command.",
         ),
     ]
     return options if with_ref else options[1:]

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..diff import diff_refs, render_markdown
+from ..timings import TIMINGS
 from .common import ScanArgs, output_option, scan_options, user_errors, write_output
 
 
@@ -47,7 +48,8 @@ def diff(
     result = diff_refs(
         repository, base, head, scan.settings(), workers=scan.workers, cache_dir=scan.cache_dir
     )
-    text = render_markdown(result) if fmt == "markdown" else to_json_text(result.to_dict())
-    write_output(text, output)
+    with TIMINGS.phase("render"):
+        text = render_markdown(result) if fmt == "markdown" else to_json_text(result.to_dict())
+        write_output(text, output)
     if fail_on_added and result.added:
         click.get_current_context().exit(3)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ..timings import TIMINGS
 from .common import ScanArgs, output_option, scan_options, user_errors, write_output
 
 log = logging.getLogger("xfail_grabber")
@@ -45,4 +46,5 @@ def dump(
     snapshot = scan.snapshot(repository, branch)
     for error in snapshot.errors:
         log.info("could not scan %s: %s", error.path, error.error)
-    write_output(RENDERERS[fmt](snapshot), output)
+    with TIMINGS.phase("render"):
+        write_output(RENDERERS[fmt](snapshot), output)

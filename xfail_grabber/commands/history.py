@@ -10,6 +10,7 @@ import click
 from ..history import HistoryError, moments, scan_history
 from ..model import Snapshot
 from ..source.open import open_git
+from ..timings import TIMINGS
 from .common import ScanArgs, scan_options, user_errors
 
 
@@ -68,8 +69,9 @@ def history(
         wanted = moments(since_text, until_text, every)
     except HistoryError as exc:
         raise click.UsageError(str(exc)) from None  # bad option values: exit 2
-    repo = open_git(repository, cache_dir=cache_dir)
-    label_branch = repo.resolve(branch).branch
+    with TIMINGS.phase("resolve"):
+        repo = open_git(repository, cache_dir=cache_dir)
+        label_branch = repo.resolve(branch).branch
     store: Callable[[str, Snapshot], None] | None = None
     skip: set[tuple[str, str]] = set()
     if db_url:
@@ -90,10 +92,12 @@ def history(
                 )
                 sys.stderr.flush()
             if store is not None and db_url:
-                store(db_url, snapshot)
+                with TIMINGS.phase("push"):
+                    store(db_url, snapshot)
             else:
-                sys.stdout.write(to_json_text(snapshot.to_dict(), indent=None))
-                sys.stdout.flush()
+                with TIMINGS.phase("render"):
+                    sys.stdout.write(to_json_text(snapshot.to_dict(), indent=None))
+                    sys.stdout.flush()
     except Exception as exc:
         error = _database_error(exc)
         if error is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..timings import TIMINGS
 from .common import (
     ScanArgs,
     database_errors,
@@ -46,7 +47,8 @@ def push(
     url = target_url(db_url, schema, table_prefix)
     upgrade(url)  # an unreachable or read-only database fails before the (slow) scan
     snapshot = scan.snapshot(repository, branch)
-    store_snapshot(url, snapshot)
+    with TIMINGS.phase("push"):
+        store_snapshot(url, snapshot)
     commit = f" ({snapshot.commit[:12]})" if snapshot.commit else ""
     label = snapshot.repo + (f"@{snapshot.branch}" if snapshot.branch else "")
     say(

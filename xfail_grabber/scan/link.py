@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 
 from ..config import Settings
 from ..model import MutedTest
+from ..timings import TIMINGS
 from .facts import FileFacts, ImportRef, Pending
 from .marks import KNOWN_MODULES, Arg, MarkSpec, kind_of, known_spec, make_record, normalize
 
@@ -47,6 +48,7 @@ def module_candidates(ref: ImportRef, importer: str) -> list[str]:
 
 
 class Linker:
+    @TIMINGS.timed("link")
     def __init__(self, facts: Mapping[str, FileFacts], settings: Settings) -> None:
         self.facts = facts
         self.settings = settings
@@ -93,6 +95,7 @@ class Linker:
             return self.resolve(facts.imports[name], tail, call, path, hops + 1)
         return None
 
+    @TIMINGS.timed("link")
     def records(self, pending: Iterable[Pending], importer: str) -> list[MutedTest]:
         result = []
         for use in pending:

@@ -24,6 +24,7 @@ from typing import Protocol
 from ..config import Settings
 from ..model import MutedTest, ScanError
 from ..source import Checkout, SourceFile
+from ..timings import TIMINGS
 from .facts import FileFacts
 
 log = logging.getLogger("xfail_grabber.scan")
@@ -111,6 +112,7 @@ class Parser:
             )
         return self.pool
 
+    @TIMINGS.timed("parse")
     def submit(self, job: Job) -> None:
         self.waiting.append(job)
         if self.workers > 1 and (self.pool is not None or len(self.waiting) >= PARALLEL_MIN_FILES):
@@ -118,6 +120,7 @@ class Parser:
             self.futures += [(j, pool.submit(_parse_one, j)) for j in self.waiting]
             self.waiting = []
 
+    @TIMINGS.timed_iterator("parse", count="parsed")
     def results(self) -> Iterator[FileFacts]:
         futures, self.futures = self.futures, []
         for job, future in futures:
@@ -190,7 +193,9 @@ def scan_checkout(
     errors = [ScanError(f.path, f.error) for f in files if f.error]
     files = [f for f in files if not f.error]
     is_test = {f.path: discovery.is_test_file(f.path) for f in files}
-    prefilter = keyword_bytes_pattern(settings.mark_names)
+    prefilter = TIMINGS.search(
+        keyword_bytes_pattern(settings.mark_names), "prefilter", "prefiltered out"
+    )
     fingerprint = settings.fingerprint() + SCANNER_VERSION
 
     def key(item: SourceFile, blob: str, *extra: str) -> str:
@@ -299,6 +304,7 @@ def _memo_put(cache_key: str, found: FileFacts | None) -> None:
         _MEMO.popitem(last=False)
 
 
+@TIMINGS.timed("cache", count="cache hits")
 def _cached_facts(
     cache: ScanCache | None, wanted: dict[str, SourceFile]
 ) -> dict[str, FileFacts | None]:

@@ -1,11 +1,14 @@
 """Connections: open, run one transaction with retries, translate driver errors.
 
 Every statement goes through `Db.execute` (or `Db.copy`), so tests can collect exactly
-what a dialect sends (`trace_statements`).
+what a dialect sends (`trace_statements`), and the `xfail_grabber.sql` logger, at INFO, logs
+each one with its parameters (`GRABBER_SQL_ECHO=1` or `-vvv`), the password masked.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import random
 import sqlite3
 import time
@@ -29,6 +32,8 @@ T = TypeVar("T")
 Row = tuple[Any, ...]
 
 _TRACERS: list[Callable[[str], None]] = []
+_ECHO = logging.getLogger("xfail_grabber.sql")
+ECHO_CHARS = 4000  # longer statements (Redshift's multi-row INSERTs) are cut in the log
 # Serialization failures, deadlocks, and the catalogue races of two first-time CREATEs.
 RETRY_SQLSTATES = {"40001", "40P01", "42P07", "42710", "23505"}
 ATTEMPTS = 6
@@ -45,11 +50,31 @@ def trace_statements() -> Iterator[list[str]]:
         _TRACERS.remove(statements.append)
 
 
-def _trace(sql: str | bytes) -> None:
-    if _TRACERS:
-        text = sql.decode("utf-8") if isinstance(sql, bytes) else sql
-        for tracer in _TRACERS:
-            tracer(text)
+def _trace(sql: str | bytes, secret: str | None = None, note: str = "") -> None:
+    echo = _ECHO.isEnabledFor(logging.INFO)
+    if not (_TRACERS or echo):
+        return
+    text = sql.decode("utf-8", "replace") if isinstance(sql, bytes) else sql
+    for tracer in _TRACERS:
+        tracer(text)
+    if echo:
+        _ECHO.info("sql: %s%s", masked(text, secret), note)
+
+
+def masked(text: str, secret: str | None) -> str:
+    """The statement for the log: the password masked, as written or escaped the ways a
+    literal may hold it (quotes and/or backslashes doubled, JSON), and cut after ECHO_CHARS
+    characters."""
+    if secret:
+        forms: set[str] = set()
+        for base in (secret, json.dumps(secret)[1:-1]):
+            doubled = base.replace("\\", "\\\\")
+            forms |= {base, base.replace("'", "''"), doubled, doubled.replace("'", "''")}
+        for form in sorted(forms, key=len, reverse=True):
+            text = text.replace(form, "***")
+    if len(text) > ECHO_CHARS:
+        text = f"{text[:ECHO_CHARS]}... ({len(text) - ECHO_CHARS} more characters)"
+    return text
 
 
 class Db:
@@ -91,7 +116,7 @@ class Db:
                 else:  # no parameters: psycopg2 sends the text as it is
                     cursor.execute(text)
             if self.dialect.name != "sqlite":
-                _trace(cursor.query)
+                _trace(cursor.query, self.url.password)
             return list(cursor.fetchall()) if cursor.description else []
         finally:
             cursor.close()
@@ -125,7 +150,7 @@ class Db:
 
     def _run(self, cursor: Any, statement: bytes) -> None:
         cursor.execute(statement)
-        _trace(statement)
+        _trace(statement, self.url.password)
 
     def copy(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         """PostgreSQL COPY FROM STDIN in text format."""
@@ -141,7 +166,7 @@ class Db:
         cursor = self.raw.cursor()
         try:
             cursor.copy_expert(statement, buffer, size=1 << 20)
-            _trace(statement)
+            _trace(statement, self.url.password, f" -- {len(rows)} rows")
         finally:
             cursor.close()
 
@@ -187,7 +212,7 @@ def _open_raw(url: DbUrl) -> Any:
         path = Path(url.path)
         path.parent.mkdir(parents=True, exist_ok=True)
         raw = sqlite3.connect(path, timeout=60, isolation_level=None)
-        if _TRACERS:
+        if _TRACERS or _ECHO.isEnabledFor(logging.INFO):
             raw.set_trace_callback(_trace)
         # WAL lets readers (grabber serve) read while a push writes. Switching needs a moment
         # alone with the file; when another connection is busy, the next one switches.
