@@ -4,13 +4,13 @@ never the password (real PostgreSQL, the Redshift dialect against it, and SQLite
 from __future__ import annotations
 
 import logging
-import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.source.gitutil import commit, init_repo
 from xfail_grabber.cli import main
 from xfail_grabber.sinks.db import latest_snapshot
 from xfail_grabber.sinks.db.connection import ECHO_CHARS, masked
@@ -32,18 +32,12 @@ def _clean(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """A muted test whose reason holds the password: the data itself must be masked."""
-    root = tmp_path / "repo"
-    (root / "tests").mkdir(parents=True)
-    (root / "tests" / "test_x.py").write_text(
-        "import pytest\n\n\n"
-        f"@pytest.mark.xfail(reason={('see ' + PASSWORD)!r})\n"
-        "def test_echoed():\n    pass\n",
-        encoding="utf-8",
+    root = init_repo(tmp_path / "repo")
+    reason = "see " + PASSWORD
+    source = (
+        f"import pytest\n\n\n@pytest.mark.xfail(reason={reason!r})\ndef test_echoed():\n    pass\n"
     )
-    git = ["git", "-C", str(root), "-c", "user.email=t@example.com", "-c", "user.name=t"]
-    subprocess.run([*git, "init", "-q", "-b", "main"], check=True)
-    subprocess.run([*git, "add", "."], check=True)
-    subprocess.run([*git, "commit", "-q", "-m", "mute"], check=True)
+    commit(root, {"tests/test_x.py": source})
     return root
 
 
