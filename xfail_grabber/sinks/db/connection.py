@@ -229,8 +229,12 @@ def _open_raw(url: DbUrl) -> Any:
         # Not Redshift itself (it reads backslashes as escapes): a PostgreSQL server in
         # Redshift's place is asked to read our literals the way Redshift does.
         with raw.cursor() as cursor:
-            cursor.execute("SET standard_conforming_strings TO off")
-            cursor.execute("SET escape_string_warning TO off")
+            for statement in (
+                "SET standard_conforming_strings TO off",
+                "SET escape_string_warning TO off",
+            ):
+                cursor.execute(statement)
+                _ECHO.info("sql: %s", statement)  # the echo only: tracers see our own SQL
     if url.kind == "postgresql" and psycopg2.extensions.encodings.get(raw.encoding) != "utf_8":
         raw.set_client_encoding("UTF8")  # COPY sends UTF-8 bytes (Redshift is always UTF-8)
     return raw
