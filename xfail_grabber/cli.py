@@ -48,6 +48,10 @@ COMMANDS: list[click.Command] = [
 for _command in COMMANDS:
     grabber.add_command(_command)
 
+from .commands.crosscheck import crosscheck  # noqa: E402
+
+grabber.add_command(crosscheck)
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `grabber` with argv; return the exit code instead of exiting.

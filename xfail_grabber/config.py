@@ -21,7 +21,14 @@ from typing import Any
 
 DEFAULT_CUSTOM_MARKERS = ("xfailflake", "quarantined")
 BUILTIN_KINDS = ("xfail", "skip", "skipif", "flaky")
-OTHER_KINDS = ("unittest-skip", "expectedFailure", "imperative-skip", "imperative-xfail")
+OTHER_KINDS = (
+    "unittest-skip",
+    "expectedFailure",
+    "imperative-skip",
+    "imperative-xfail",
+    "trial-skip",
+    "trial-todo",
+)
 
 DEFAULT_PYTHON_FILES = ("test_*.py", "*_test.py")
 DEFAULT_PYTHON_CLASSES = ("Test",)

@@ -65,6 +65,7 @@ def snapshot_of(
         muted=result.records,
         errors=result.errors,
         files_scanned=result.files_scanned,
+        dynamic=result.dynamic,
     )
 
 

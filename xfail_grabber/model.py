@@ -14,12 +14,12 @@ from typing import Any
 
 from .__about__ import __version__
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 TOOL_NAME = "xfail-grabber"
 
 KINDS_BUILTIN = ("xfail", "skip", "skipif", "flaky")
 CATEGORIES = ("muted", "conditional", "retry")
-SCOPES = ("function", "class", "module", "param", "body")
+SCOPES = ("function", "class", "module", "param", "body", "setup")
 
 JsonValue = Any
 
@@ -112,6 +112,20 @@ def parse_iso(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
+@dataclass(frozen=True, order=True)
+class DynamicSite:
+    """`item.add_marker(...)` in a hook or fixture: which tests it mutes is known only when
+    pytest runs, so the snapshot lists the site instead of silently under-counting."""
+
+    path: str
+    line: int
+    marker: str  # the mark's name when it is written there, else the argument's source
+    hook: str  # the hook or fixture function holding the call
+
+    def to_dict(self) -> dict[str, JsonValue]:
+        return {"path": self.path, "line": self.line, "marker": self.marker, "hook": self.hook}
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """The muted tests of one repository at one commit, scanned at one time."""
@@ -127,6 +141,7 @@ class Snapshot:
     files_scanned: int = 0
     tool_version: str = __version__
     extra: dict[str, JsonValue] = field(default_factory=dict, compare=False)
+    dynamic: tuple[DynamicSite, ...] = ()
 
     def counts(self) -> dict[str, JsonValue]:
         return {
@@ -152,6 +167,7 @@ class Snapshot:
             "counts": self.counts(),
             "muted": [r.to_dict() for r in self.muted],
             "errors": [e.to_dict() for e in self.errors],
+            "dynamic": [d.to_dict() for d in self.dynamic],
         }
 
     @classmethod
@@ -169,6 +185,7 @@ class Snapshot:
             errors=tuple(ScanError(**e) for e in data.get("errors") or ()),
             files_scanned=(data.get("counts") or {}).get("files_scanned", 0),
             tool_version=(data.get("tool") or {}).get("version", __version__),
+            dynamic=tuple(DynamicSite(**d) for d in data.get("dynamic") or ()),
         )
 
 

@@ -17,8 +17,21 @@ from typing import Any
 import libcst as cst
 
 from ..config import Settings
-from ..model import MutedTest
-from .facts import FileFacts, ImportRef, Pending
+from ..model import DynamicSite, MutedTest
+from .classes import TRIAL_ATTRS, Hit, class_hits, collected, function_hits, is_testcase
+from .facts import (
+    BaseRef,
+    ClassInfo,
+    FileFacts,
+    Helper,
+    ImportRef,
+    MarkUse,
+    MethodInfo,
+    ModuleInfo,
+    Pending,
+)
+from .flow import body_of, branches
+from .helpers import build_helper
 from .lines import pair_statements
 from .marks import (
     KNOWN_MODULES,
@@ -30,6 +43,7 @@ from .marks import (
     make_record,
     normalize,
 )
+from .template import instantiate
 
 EMPTY_MODULE = cst.Module(body=[])
 MAX_PARAM_CASES = 5000
@@ -94,6 +108,15 @@ class Found:
     pending: tuple[ImportRef, tuple[str, ...], tuple[Arg, ...] | None] | None = None
     condition: str | None = None
     snippet: Snippet | None = None
+    index: int | None = None  # element of a helper's returned tuple
+    written: str | None = None  # the local name of a helper's result
+
+    def use(self) -> MarkUse:
+        line = self.snippet.line(self.node) if self.snippet is not None else 0
+        if self.pending is not None:
+            ref, tail, call = self.pending
+            return MarkUse(line, None, ref, tail, call, self.condition, self.index, self.written)
+        return MarkUse(line, self.spec, condition=self.condition)
 
 
 class Snippet:
@@ -116,6 +139,7 @@ class Function:
     node: cst.FunctionDef
     snippet: Snippet
     marks: list[Found] = field(default_factory=list)
+    trial: list[Found] = field(default_factory=list)  # `test_x.skip = "..."`
 
 
 @dataclass
@@ -123,12 +147,26 @@ class Klass:
     name: str
     node: cst.ClassDef
     snippet: Snippet
-    bases: list[str]  # local base class names
+    bases: list[BaseRef]
     testcase: bool
+    trial: bool
     marks: list[Found] = field(default_factory=list)
+    trial_attrs: list[Found] = field(default_factory=list)
     methods: dict[str, Function] = field(default_factory=dict)
     nested: list[Klass] = field(default_factory=list)
     excluded: bool = False  # __test__ = False, or an __init__
+    explicit_test: bool = False
+
+
+TRIAL_BASES = ("twisted.trial.unittest.TestCase", "twisted.trial.unittest.SynchronousTestCase")
+SKIP_EXCEPTIONS = (
+    "unittest.SkipTest",
+    "twisted.trial.unittest.SkipTest",
+    "pytest.skip.Exception",
+    "_pytest.outcomes.Skipped",
+)
+MODULE_SETUP = ("setup_module", "setUpModule")
+HOOK_CALLS = ("add_marker", "applymarker")
 
 
 class Walker:
@@ -138,13 +176,20 @@ class Walker:
         self.discovery = settings.discovery
         self.is_test = is_test
         # name -> ("ext", qualname) | ("import", ImportRef) | ("alias", MarkSpec) | ("local",)
+        #       | ("aliases", specs) | ("helper", Helper) | ("palias", MarkUse)
         self.bindings: dict[str, tuple[Any, ...]] = {}
         self.aliases: dict[str, MarkSpec] = {}
         self.imports: dict[str, ImportRef] = {}
+        self.helpers: dict[str, Helper] = {}
+        self.pending_aliases: dict[str, Found] = {}
         self.module_marks: list[Found] = []
+        self.module_setup: list[Found] = []
+        self.setup_function: list[Found] = []
+        self.module_trial: list[Found] = []
         self.functions: list[Function] = []
         self.classes: dict[str, Klass] = {}
         self.class_order: list[Klass] = []
+        self.dynamic: list[tuple[Found, str]] = []  # (add_marker call, hook or fixture name)
         self.current: Snippet | None = None
 
     # -- names -----------------------------------------------------------------------------
@@ -184,6 +229,21 @@ class Walker:
         else:
             self.bindings[local] = ("import", ref)
 
+    def qualified(self, expr: cst.BaseExpression) -> str | None:
+        """The dotted name an expression stands for through imports (`unittest.SkipTest`)."""
+        parts = dotted(expr)
+        if not parts:
+            return None
+        binding = self.bindings.get(parts[0])
+        if binding is None:
+            return None
+        if binding[0] == "ext":
+            return normalize(".".join([binding[1], *parts[1:]]))
+        if binding[0] == "import" and binding[1].level == 0:
+            ref = binding[1]
+            return ".".join([ref.module, *([ref.name] if ref.name else []), *parts[1:]])
+        return None
+
     def resolve(self, expr: cst.BaseExpression) -> Found | None:
         """A decorator-like expression as a mark (or a pending cross-file use), else None."""
         found = self._resolve(expr)
@@ -214,6 +274,16 @@ class Walker:
             spec = binding[1]
             spec = MarkSpec(spec.qualname, parts[0], spec.args)
             return Found(expr, spec=spec.called_with(call) if call is not None else spec)
+        if binding[0] == "helper":
+            if rest or call is None:
+                return None
+            made = instantiate(binding[1], call, None)
+            if made is None:
+                return None
+            return Found(expr, spec=MarkSpec(made.qualname, parts[0], made.args))
+        if binding[0] == "palias" and not rest:
+            use: Found = binding[1]
+            return Found(expr, pending=use.pending, index=use.index, written=parts[0])
         if binding[0] == "import" and self.is_test:
             return Found(expr, pending=(binding[1], tuple(rest), call))
         return None
@@ -247,32 +317,32 @@ class Walker:
                 for small in stmt.body:
                     self._module_small(small, snippet, condition)
             elif isinstance(stmt, cst.FunctionDef):
-                self.bindings[stmt.name.value] = ("local",)
-                if self.is_test and self._collectable_function(stmt):
-                    self.functions.append(Function(stmt, snippet, self._decorator_marks(stmt)))
+                self._module_function(stmt, snippet)
             elif isinstance(stmt, cst.ClassDef):
                 self.bindings[stmt.name.value] = ("local",)
-                if self.is_test:
-                    klass = self._class(stmt, snippet)
-                    self.classes[klass.name] = klass
-                    self.class_order.append(klass)
-            elif isinstance(stmt, cst.If):
-                self._module_statements(block(stmt.body), snippet, source_of(stmt.test))
-                orelse = stmt.orelse
-                while orelse is not None:
-                    if isinstance(orelse, cst.If):
-                        self._module_statements(block(orelse.body), snippet, source_of(orelse.test))
-                        orelse = orelse.orelse
-                    else:
-                        self._module_statements(block(orelse.body), snippet, condition)
-                        orelse = None
-            elif isinstance(stmt, cst.Try | cst.With):
-                self._module_statements(block(stmt.body), snippet, condition)
-                if isinstance(stmt, cst.Try):
-                    for handler in stmt.handlers:
-                        self._module_statements(block(handler.body), snippet, condition)
-                    if stmt.orelse is not None:
-                        self._module_statements(block(stmt.orelse.body), snippet, condition)
+                klass = self._class(stmt, snippet)
+                self.classes[klass.name] = klass
+                self.class_order.append(klass)
+            else:
+                for inner, inner_condition in branches(stmt, condition):
+                    self._module_statements(inner, snippet, inner_condition)
+
+    def _module_function(self, stmt: cst.FunctionDef, snippet: Snippet) -> None:
+        name = stmt.name.value
+        self.bindings[name] = ("local",)
+        if name in MODULE_SETUP or name == "setup_function":
+            target = self.module_setup if name in MODULE_SETUP else self.setup_function
+            target += self._body_marks(stmt)
+            return
+        if self.is_test and self._collectable_function(stmt):
+            self.functions.append(Function(stmt, snippet, self._decorator_marks(stmt)))
+            return
+        helper = build_helper(stmt, self)
+        if helper is not None:
+            self.helpers[name] = helper
+            self.bindings[name] = ("helper", helper)
+            return
+        self._dynamic_sites(stmt, name)
 
     def _module_small(
         self, small: cst.BaseSmallStatement, snippet: Snippet, condition: str | None
@@ -285,35 +355,170 @@ class Walker:
                 if isinstance(small, cst.Assign)
                 else [small.target]
             )
+            if small.value is None:
+                return
+            if self._helper_call(targets, small.value):
+                return
+            if self._trial_attribute(targets, small.value, condition, self.module_trial):
+                return
             names = [t.value for t in targets if isinstance(t, cst.Name)]
-            if small.value is None or not names:
+            if not names:
                 return
             if "pytestmark" in names:
-                if self.is_test:
-                    self.module_marks.extend(self.marks_of(elements(small.value)))
+                self._pytestmark(small.value, condition)
                 return
-            found = self.resolve(small.value)
-            several = (
-                self.marks_of(elements(small.value))
-                if isinstance(small.value, cst.List | cst.Tuple)
-                else []
-            )
-            for name in names:
-                self.aliases.pop(name, None)
-                if found is not None and found.spec is not None and self.counts(found.spec):
-                    self.aliases[name] = found.spec
-                    self.bindings[name] = ("alias", found.spec)
-                elif several and all(m.spec is not None for m in several):
-                    # `both = [pytest.mark.xfail, pytest.mark.skip]`, used as `marks=both`
-                    self.bindings[name] = ("aliases", tuple(m.spec for m in several))
-                else:
-                    self.bindings[name] = ("local",)
-        elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and self.is_test:
-            found = self.resolve(small.value)
+            if self._importorskip(small.value, condition):
+                return
+            self._alias(names, small.value)
+        elif isinstance(small, cst.AugAssign):
+            target = small.target
+            if isinstance(target, cst.Name) and target.value == "pytestmark":
+                self._pytestmark(small.value, condition)
+        elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+            call = small.value
+            func = call.func
+            if (
+                isinstance(func, cst.Attribute)
+                and func.attr.value in ("append", "extend")
+                and isinstance(func.value, cst.Name)
+                and func.value.value == "pytestmark"
+                and call.args
+            ):
+                self._pytestmark(call.args[0].value, condition)
+                return
+            if self._importorskip(call, condition):
+                return
+            found = self.resolve(call)
             if found and found.spec and found.spec.qualname == "pytest.skip":
                 found.condition = condition
                 found.node = small
                 self.module_marks.append(found)
+        elif isinstance(small, cst.Raise) and small.exc is not None:
+            found = self._raised_skip(small)
+            if found is not None:
+                found.condition = condition
+                self.module_marks.append(found)
+
+    def _pytestmark(self, value: cst.BaseExpression, condition: str | None) -> None:
+        for found in self.marks_of(elements(value)):
+            found.condition = condition
+            self.module_marks.append(found)
+
+    def _importorskip(self, value: cst.BaseExpression, condition: str | None) -> bool:
+        """`pytest.importorskip("x")` at module level: every test of the module."""
+        found = self.importorskip(value)
+        if found is None:
+            return False
+        found.condition = condition
+        self.module_marks.append(found)
+        return True
+
+    def importorskip(self, value: cst.BaseExpression) -> Found | None:
+        if not isinstance(value, cst.Call) or self.qualified(value.func) != "pytest.importorskip":
+            return None
+        spec = MarkSpec("pytest.importorskip", "importorskip", to_args(value.args))
+        return Found(value, spec=spec, snippet=self.current)
+
+    def _alias(self, names: list[str], value: cst.BaseExpression) -> None:
+        found = self.resolve(value)
+        several = self.marks_of(elements(value)) if isinstance(value, cst.List | cst.Tuple) else []
+        for name in names:
+            self.aliases.pop(name, None)
+            self.pending_aliases.pop(name, None)
+            if found is not None and found.spec is not None and self.counts(found.spec):
+                self.aliases[name] = found.spec
+                self.bindings[name] = ("alias", found.spec)
+            elif several and all(m.spec is not None for m in several):
+                # `both = [pytest.mark.xfail, pytest.mark.skip]`, used as `marks=both`
+                self.bindings[name] = ("aliases", tuple(m.spec for m in several))
+            else:
+                self.bindings[name] = ("local",)
+
+    def _helper_call(self, targets: list[cst.BaseAssignTargetExpression], value: Any) -> bool:
+        """`has_x, requires_x = _importorskip("x")` or `requires_x = skip_if_no("x")`."""
+        if not isinstance(value, cst.Call) or len(targets) != 1:
+            return False
+        parts = dotted(value.func)
+        binding = self.bindings.get(parts[0]) if parts and len(parts) == 1 else None
+        if binding is None or binding[0] not in ("helper", "import"):
+            return False
+        target = targets[0]
+        slots: list[tuple[int | None, str]] = []
+        if isinstance(target, cst.Name):
+            slots.append((None, target.value))
+        elif isinstance(target, cst.Tuple | cst.List):
+            for index, element in enumerate(target.elements):
+                if isinstance(element.value, cst.Name):
+                    slots.append((index, element.value.value))
+        call = to_args(value.args)
+        bound = False
+        for slot, name in slots:
+            self.aliases.pop(name, None)
+            self.pending_aliases.pop(name, None)
+            if binding[0] == "helper":
+                spec = instantiate(binding[1], call, slot)
+                if spec is not None and self.counts(spec):
+                    self.aliases[name] = MarkSpec(spec.qualname, spec.marker, spec.args)
+                    self.bindings[name] = ("alias", spec)
+                    bound = True
+                    continue
+            else:
+                use = Found(value, pending=(binding[1], (), call), index=slot)
+                self.pending_aliases[name] = use
+                self.bindings[name] = ("palias", use)
+                bound = True
+                continue
+            self.bindings[name] = ("local",)
+        return bound
+
+    def _trial_attribute(
+        self,
+        targets: list[cst.BaseAssignTargetExpression],
+        value: cst.BaseExpression,
+        condition: str | None,
+        into: list[Found],
+        methods: dict[str, Function] | None = None,
+    ) -> bool:
+        """`skip = "why"` / `todo = "why"` (class or module), `test_x.skip = "why"` (method)."""
+        handled = False
+        for target in targets:
+            attr: str | None = None
+            owner: str | None = None
+            if isinstance(target, cst.Name) and target.value in TRIAL_ATTRS:
+                attr = target.value
+            elif (
+                isinstance(target, cst.Attribute)
+                and target.attr.value in TRIAL_ATTRS
+                and isinstance(target.value, cst.Name)
+            ):
+                attr, owner = target.attr.value, target.value.value
+            if attr is None:
+                continue
+            found = self._trial_found(attr, value, condition)
+            handled = True
+            if found is None:
+                continue
+            if owner is None:
+                into.append(found)
+            elif methods is not None and owner in methods:
+                methods[owner].trial.append(found)
+            elif methods is None and owner in self.classes:
+                self.classes[owner].trial_attrs.append(found)
+        return handled
+
+    def _trial_found(
+        self, attr: str, value: cst.BaseExpression, condition: str | None
+    ) -> Found | None:
+        ok, result = literal(value)
+        if ok and not result:
+            return None  # `skip = None`: not skipped
+        if ok and isinstance(result, str):
+            arg = Arg(None, source_of(value), result, literal=True)
+        else:
+            arg = Arg(None, source_of(value))
+            condition = " and ".join(c for c in (condition, source_of(value)) if c)
+        spec = MarkSpec(f"twisted.trial.{attr}", attr, (arg,))
+        return Found(value, spec=spec, condition=condition, snippet=self.current)
 
     def _decorator_marks(self, node: cst.FunctionDef | cst.ClassDef) -> list[Found]:
         return self.marks_of(d.decorator for d in node.decorators)
@@ -332,103 +537,122 @@ class Walker:
         return True
 
     def _class(self, node: cst.ClassDef, snippet: Snippet) -> Klass:
-        bases: list[str] = []
-        testcase = False
+        bases: list[BaseRef] = []
+        testcase = trial = False
         for base in node.bases:
             parts = dotted(base.value)
             if not parts or base.keyword is not None:
                 continue
             binding = self.bindings.get(parts[0])
+            qualname = self.qualified(base.value) or ""
             if len(parts) == 1 and parts[0] in self.classes:
-                bases.append(parts[0])
-                testcase = testcase or self.classes[parts[0]].testcase
-            elif parts[-1].endswith("TestCase") or (
-                binding is not None and binding[0] == "ext" and str(binding[1]).endswith("TestCase")
-            ):
+                bases.append(("local", parts[0]))
+            elif qualname in TRIAL_BASES:
+                trial = True
+            elif binding is not None and binding[0] == "import":
+                bases.append(("import", binding[1], tuple(parts[1:])))
+            elif parts[-1].endswith("TestCase") or qualname.endswith("TestCase"):
                 testcase = True
         klass = Klass(
-            node.name.value, node, snippet, bases, testcase, marks=self._decorator_marks(node)
+            node.name.value, node, snippet, bases, testcase, trial, self._decorator_marks(node)
         )
-        for stmt in block(node.body):
+        self._class_body(klass, block(node.body), snippet, None)
+        return klass
+
+    def _class_body(
+        self,
+        klass: Klass,
+        body: Sequence[cst.BaseStatement],
+        snippet: Snippet,
+        condition: str | None,
+    ) -> None:
+        for stmt in body:
             if isinstance(stmt, cst.FunctionDef):
                 if stmt.name.value == "__init__":
                     klass.excluded = True
                 klass.methods[stmt.name.value] = Function(
                     stmt, snippet, self._decorator_marks(stmt)
                 )
+                self._dynamic_sites(stmt, stmt.name.value)
             elif isinstance(stmt, cst.ClassDef):
                 klass.nested.append(self._class(stmt, snippet))
             elif isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
-                    if isinstance(small, cst.Assign):
-                        names = [
-                            t.target.value for t in small.targets if isinstance(t.target, cst.Name)
-                        ]
-                        if "pytestmark" in names:
-                            klass.marks.extend(self.marks_of(elements(small.value)))
-                        if "__test__" in names and literal(small.value) == (True, False):
-                            klass.excluded = True
-        return klass
-
-    # -- tests and records -----------------------------------------------------------------
-
-    def tests(self) -> Iterator[tuple[str, Function, list[Found]]]:
-        """(test name relative to module, function, inherited class marks) for every test."""
-        for function in self.functions:
-            yield function.node.name.value, function, []
-        for klass in self.class_order:
-            yield from self._class_tests(klass, "")
-
-    def _class_tests(
-        self, klass: Klass, prefix: str
-    ) -> Iterator[tuple[str, Function, list[Found]]]:
-        collected = klass.testcase or self.discovery.is_test_class(klass.name)
-        mro = self._mro(klass)
-        if any(k.excluded for k in mro):
-            collected = False
-        if not collected:
-            return
-        marks = [m for k in mro for m in k.marks]
-        methods: dict[str, Function] = {}
-        for k in reversed(mro):
-            methods.update(k.methods)
-        for name, function in methods.items():
-            if klass.testcase:
-                wanted = name.startswith("test")
+                    if not isinstance(small, cst.Assign):
+                        continue
+                    targets = [t.target for t in small.targets]
+                    if self._trial_attribute(
+                        targets, small.value, condition, klass.trial_attrs, klass.methods
+                    ):
+                        continue
+                    names = [t.value for t in targets if isinstance(t, cst.Name)]
+                    if "pytestmark" in names:
+                        klass.marks.extend(self.marks_of(elements(small.value)))
+                    if "__test__" in names:
+                        ok, value = literal(small.value)
+                        klass.excluded = klass.excluded or (ok and value is False)
+                        klass.explicit_test = ok and value is True
             else:
-                wanted = self._collectable_function(function.node)
-            if wanted:
-                yield f"{prefix}{klass.name}::{name}", function, marks
-        if not klass.testcase:
-            for nested in klass.nested:
-                yield from self._class_tests(nested, f"{prefix}{klass.name}::")
+                for inner, inner_condition in branches(stmt, condition):
+                    self._class_body(klass, inner, snippet, inner_condition)
 
-    def _mro(self, klass: Klass, seen: frozenset[str] = frozenset()) -> list[Klass]:
-        result = [klass]
-        for base in klass.bases:
-            if base in self.classes and base not in seen and base != klass.name:
-                for k in self._mro(self.classes[base], seen | {klass.name}):
-                    if k not in result:
-                        result.append(k)
-        return result
+    # -- summaries, tests and records ------------------------------------------------------
+
+    def _method_info(self, function: Function, collectable: bool) -> MethodInfo:
+        self.current = function.snippet
+        return MethodInfo(
+            name=function.node.name.value,
+            line=function.snippet.line(function.node.name),
+            collectable=collectable,
+            marks=tuple(m.use() for m in function.marks),
+            params=tuple((f"[{i}]", m.use()) for i, m in self._param_marks(function)),
+            body=tuple(m.use() for m in self._body_marks(function.node)),
+            trial=tuple(m.use() for m in function.trial),
+        )
+
+    def _class_info(self, klass: Klass) -> ClassInfo:
+        return ClassInfo(
+            name=klass.name,
+            bases=tuple(klass.bases),
+            testcase=klass.testcase,
+            trial=klass.trial,
+            excluded=klass.excluded,
+            marks=tuple(m.use() for m in klass.marks),
+            trial_attrs=tuple(m.use() for m in klass.trial_attrs),
+            methods=tuple(
+                self._method_info(f, self._collectable_function(f.node))
+                for f in klass.methods.values()
+            ),
+            nested=tuple(self._class_info(k) for k in klass.nested),
+            explicit_test=klass.explicit_test,
+        )
 
     def facts(self, parser: str = "libcst") -> FileFacts:
         records: list[MutedTest] = []
         pending: list[Pending] = []
-        for name, function, class_marks in self.tests():
-            self.current = function.snippet
-            found = [
-                *(("function", name, m) for m in function.marks),
-                *(("class", name, m) for m in class_marks),
-                *(("module", name, m) for m in self.module_marks),
-                *(("param", f"{name}[{i}]", m) for i, m in self._param_marks(function)),
-                *(("body", name, m) for m in self._body_marks(function)),
-            ]
-            if not found:
-                continue
-            line = function.snippet.line(function.node.name)
-            for scope, test, mark in found:
-                self._emit(mark, Target(self.path, test, line, scope), records, pending)
+        module = ModuleInfo(
+            marks=tuple(m.use() for m in self.module_marks),
+            setup=tuple(m.use() for m in self.module_setup),
+            setup_function=tuple(m.use() for m in self.setup_function),
+            trial=tuple(m.use() for m in self.module_trial),
+        )
+        hits: list[Hit] = []
+        for function in self.functions:
+            method = self._method_info(function, True)
+            hits += function_hits(
+                method.name, method, self.path, self.path, module, setup_function=True
+            )
+        infos = {k.name: self._class_info(k) for k in self.class_order}
+        open_classes = []
+        if self.is_test:
+            for klass in self.class_order:
+                info = infos[klass.name]
+                if is_open(info):
+                    open_classes.append(info)
+                    continue
+                hits += local_class_hits(info, infos, module, self.path, self.discovery)
+        for hit in hits:
+            emit(hit, self.path, self.settings, records, pending)
         return FileFacts(
             path=self.path,
             records=tuple(records),
@@ -436,36 +660,16 @@ class Walker:
             imports=dict(self.imports),
             pending=tuple(pending),
             parser=parser,
+            helpers=dict(self.helpers),
+            pending_aliases={n: f.use() for n, f in self.pending_aliases.items()},
+            classes=infos,
+            open_classes=tuple(open_classes),
+            module=module,
+            dynamic=tuple(
+                DynamicSite(self.path, found.use().mark_line, marker_text(found), hook)
+                for found, hook in self.dynamic
+            ),
         )
-
-    def _emit(
-        self, mark: Found, target: Target, records: list[MutedTest], pending: list[Pending]
-    ) -> None:
-        mark_line = self._line_of(mark)
-        if mark.pending is not None:
-            ref, tail, call = mark.pending
-            pending.append(Pending(ref, tail, call, target, mark_line))
-            return
-        assert mark.spec is not None
-        classified = kind_of(mark.spec, self.settings.mark_names)
-        if classified is None or not self.settings.wants(classified[0]):
-            return
-        kind, category = classified
-        records.append(
-            make_record(
-                mark.spec,
-                target,
-                mark_line,
-                kind,
-                category,
-                parser="libcst",
-                condition=mark.condition,
-            )
-        )
-
-    @staticmethod
-    def _line_of(mark: Found) -> int:
-        return mark.snippet.line(mark.node) if mark.snippet is not None else 0
 
     # -- parametrize -----------------------------------------------------------------------
 
@@ -495,11 +699,11 @@ class Walker:
                 result.extend((test_id, mark) for mark in marks)
         return result
 
-    # -- imperative calls in a test body ---------------------------------------------------
+    # -- imperative calls in a body --------------------------------------------------------
 
-    def _body_marks(self, function: Function) -> list[Found]:
+    def _body_marks(self, node: cst.FunctionDef) -> list[Found]:
         found: list[Found] = []
-        self._body(block(function.node.body), None, found)
+        self._body(block(node.body), None, found)
         return found
 
     def _body(
@@ -512,51 +716,188 @@ class Walker:
                     if mark is not None:
                         mark.condition = condition
                         found.append(mark)
-            elif isinstance(stmt, cst.If):
-                self._body(block(stmt.body), source_of(stmt.test), found)
-                orelse = stmt.orelse
-                negated = f"not ({source_of(stmt.test)})"
-                while orelse is not None:
-                    if isinstance(orelse, cst.If):
-                        self._body(block(orelse.body), source_of(orelse.test), found)
-                        orelse = orelse.orelse
-                    else:
-                        self._body(block(orelse.body), negated, found)
-                        orelse = None
-            elif isinstance(stmt, cst.For | cst.While | cst.With | cst.Try):
-                self._body(block(stmt.body), condition, found)
-                if isinstance(stmt, cst.Try):
-                    for handler in stmt.handlers:
-                        self._body(block(handler.body), condition, found)
+            elif isinstance(stmt, cst.With) and self._catches_skip_with(stmt):
+                continue  # `with pytest.raises(pytest.skip.Exception): pytest.skip()`
+            elif isinstance(stmt, cst.Try) and self._catches_skip_try(stmt):
+                # The try block's skips are caught by the test itself: not mutes.
+                for number, (inner, inner_condition) in enumerate(branches(stmt, condition)):
+                    if number:
+                        self._body(inner, inner_condition, found)
+            elif not isinstance(stmt, cst.FunctionDef | cst.ClassDef):
+                for inner, inner_condition in branches(stmt, condition):
+                    self._body(inner, inner_condition, found)
+
+    def _catches_skip_with(self, stmt: cst.With) -> bool:
+        for item in stmt.items:
+            call = item.item
+            if (
+                isinstance(call, cst.Call)
+                and self.qualified(call.func) == "pytest.raises"
+                and any(self._is_skip_exception(a.value) for a in call.args if a.keyword is None)
+            ):
+                return True
+        return False
+
+    def _catches_skip_try(self, stmt: cst.Try) -> bool:
+        for handler in stmt.handlers:
+            if handler.type is None:
+                return True
+            types = elements(handler.type)
+            if any(self._is_skip_exception(t) or source_of(t) == "BaseException" for t in types):
+                return True
+        return False
+
+    def _is_skip_exception(self, expr: cst.BaseExpression) -> bool:
+        name = self.qualified(expr) or source_of(expr)
+        return normalize(name) in SKIP_EXCEPTIONS or name.rsplit(".", 1)[-1] in (
+            "Skipped",
+            "SkipTest",
+        )
+
+    def _raised_skip(self, small: cst.Raise) -> Found | None:
+        exc = small.exc
+        if exc is None:
+            return None
+        func = exc.func if isinstance(exc, cst.Call) else exc
+        if normalize(self.qualified(func) or "") not in SKIP_EXCEPTIONS:
+            return None
+        args = to_args(exc.args) if isinstance(exc, cst.Call) else ()
+        return Found(small, spec=MarkSpec("SkipTest", "SkipTest", args), snippet=self.current)
 
     def _imperative(self, small: cst.BaseSmallStatement) -> Found | None:
-        if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
-            call = small.value
+        value: cst.BaseExpression | None = None
+        if isinstance(small, cst.Expr | cst.Return | cst.Assign | cst.AnnAssign):
+            value = small.value
+        if isinstance(value, cst.Call):
+            call = value
             parts = dotted(call.func)
             if parts == ["self", "skipTest"]:
                 spec = MarkSpec("skipTest", "skipTest", to_args(call.args))
                 return Found(small, spec=spec, snippet=self.current)
+            found = self.importorskip(call)
+            if found is not None:
+                found.node = small
+                return found
+            if parts and parts[-1] in HOOK_CALLS and call.args:
+                marks = self.marks_of(elements(call.args[0].value))
+                if marks:
+                    marks[0].node = small
+                    return marks[0]
+                return None
             mark = self.resolve(call)
             if mark and mark.spec and mark.spec.qualname in ("pytest.skip", "pytest.xfail"):
                 mark.node = small
                 return mark
-        if isinstance(small, cst.Raise) and small.exc is not None:
-            exc = small.exc
-            mark = self.resolve(exc)
-            if mark and mark.spec and mark.spec.qualname == "unittest.SkipTest":
-                spec = MarkSpec("SkipTest", "SkipTest", mark.spec.args)
-                return Found(small, spec=spec, snippet=self.current)
+        if isinstance(small, cst.Raise):
+            return self._raised_skip(small)
         return None
 
+    # -- dynamic sites ---------------------------------------------------------------------
 
-def block(body: cst.BaseSuite) -> Sequence[cst.BaseStatement]:
-    if isinstance(body, cst.IndentedBlock):
-        return body.body
-    return (
-        [cst.SimpleStatementLine(body=body.body)]
-        if isinstance(body, cst.SimpleStatementSuite)
-        else []
+    def _dynamic_sites(self, node: cst.FunctionDef, name: str) -> None:
+        """`item.add_marker(...)` in a hook or fixture: its tests are known only at run time."""
+        if self.is_test and self.discovery.is_test_function(name):
+            return
+        for stmt in walk_statements(block(node.body)):
+            for small in stmt.body:
+                value = small.value if isinstance(small, cst.Expr) else None
+                if not isinstance(value, cst.Call):
+                    continue
+                parts = dotted(value.func)
+                if parts and len(parts) > 1 and parts[-1] in HOOK_CALLS:
+                    found = Found(small, spec=self._first_mark(value), snippet=self.current)
+                    self.dynamic.append((found, name))
+
+    def _first_mark(self, call: cst.Call) -> MarkSpec | None:
+        if not call.args:
+            return None
+        found = self.resolve(call.args[0].value)
+        return found.spec if found is not None else None
+
+
+def marker_text(found: Found) -> str:
+    if found.spec is not None:
+        return found.spec.marker
+    node = found.node
+    if isinstance(node, cst.Expr) and isinstance(node.value, cst.Call) and node.value.args:
+        return source_of(node.value.args[0].value)[:200]
+    return "?"
+
+
+def is_open(info: ClassInfo) -> bool:
+    return any(base[0] == "import" for base in info.bases)
+
+
+def local_class_hits(
+    info: ClassInfo,
+    infos: dict[str, ClassInfo],
+    module: ModuleInfo,
+    path: str,
+    discovery: Any,
+    prefix: str = "",
+) -> list[Hit]:
+    mro = local_mro(info, infos)
+    hits = list(class_hits([(path, k) for k in mro], module, path, discovery, prefix))
+    if collected([(path, k) for k in mro], discovery) and not is_testcase([(path, k) for k in mro]):
+        for nested in info.nested:
+            hits += local_class_hits(
+                nested, infos, module, path, discovery, f"{prefix}{info.name}::"
+            )
+    return hits
+
+
+def local_mro(
+    info: ClassInfo, infos: dict[str, ClassInfo], seen: frozenset[str] = frozenset()
+) -> list[ClassInfo]:
+    result = [info]
+    for base in info.bases:
+        if base[0] != "local":
+            continue
+        name = str(base[1])
+        if name in infos and name not in seen and name != info.name:
+            for k in local_mro(infos[name], infos, seen | {info.name}):
+                if k not in result:
+                    result.append(k)
+    return result
+
+
+def emit(
+    hit: Hit, path: str, settings: Settings, records: list[MutedTest], pending: list[Pending]
+) -> None:
+    use = hit.use
+    target = Target(path, hit.test, hit.line, hit.scope)
+    if use.spec is None:
+        if use.ref is not None:
+            pending.append(use.pending(target))
+        return
+    classified = kind_of(use.spec, settings.mark_names)
+    if classified is None or not settings.wants(classified[0]):
+        return
+    kind, category = classified
+    records.append(
+        make_record(
+            use.spec,
+            target,
+            use.mark_line,
+            kind,
+            category,
+            parser="libcst",
+            condition=use.condition,
+        )
     )
+
+
+def walk_statements(body: Sequence[cst.BaseStatement]) -> Iterator[cst.SimpleStatementLine]:
+    """Every simple statement line of a body, in nested blocks too (not nested functions)."""
+    for stmt in body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            yield stmt
+        elif not isinstance(stmt, cst.FunctionDef | cst.ClassDef):
+            for inner, _ in branches(stmt, None):
+                yield from walk_statements(inner)
+
+
+block = body_of
 
 
 def elements(value: cst.BaseExpression) -> Iterator[cst.BaseExpression]:

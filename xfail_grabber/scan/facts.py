@@ -1,9 +1,10 @@
 """What one file tells on its own: its records, what it exports, what it could not resolve.
 
 A `FileFacts` depends only on the file's path and bytes (and the settings), never on another
-file, so it can be cached by blob id. Marks that come from other files of the repository
-(`from .helpers import requires_network`) are left as `Pending` uses and resolved by
-`link.py` once every file's facts are in.
+file, so it can be cached by blob id. What crosses files is left as a summary for `link.py`:
+marks imported from another module (`Pending`), helper functions that return marks
+(`Helper`), module-level classes (`ClassInfo`, so a test class in another file can inherit
+from them), and this file's test classes whose bases live elsewhere (`open_classes`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import pickle
 from dataclasses import dataclass, field
 
-from ..model import MutedTest
+from ..model import DynamicSite, MutedTest
 from .marks import Arg, MarkSpec, Target
 
 
@@ -33,6 +34,91 @@ class Pending:
     call: tuple[Arg, ...] | None  # arguments when it is called, else None
     target: Target
     mark_line: int
+    condition: str | None = None
+    # The use is the value of a helper call: `has_x, requires_x = _importorskip("x")` -> 1
+    index: int | None = None
+    written: str | None = None  # the local name it was used by (`requires_x`)
+
+
+@dataclass(frozen=True)
+class MarkUse:
+    """A mark where it was found: resolved (`spec`) or naming an import (`ref`)."""
+
+    mark_line: int
+    spec: MarkSpec | None = None
+    ref: ImportRef | None = None
+    tail: tuple[str, ...] = ()
+    call: tuple[Arg, ...] | None = None
+    condition: str | None = None
+    index: int | None = None
+    written: str | None = None
+
+    def pending(self, target: Target) -> Pending:
+        assert self.ref is not None
+        return Pending(
+            self.ref,
+            self.tail,
+            self.call,
+            target,
+            self.mark_line,
+            self.condition,
+            self.index,
+            self.written,
+        )
+
+
+@dataclass(frozen=True)
+class MethodInfo:
+    """A function of a class (or module): its name, line and what mutes it."""
+
+    name: str
+    line: int
+    collectable: bool  # pytest would collect it by name (and it is no fixture)
+    marks: tuple[MarkUse, ...] = ()  # decorators
+    params: tuple[tuple[str, MarkUse], ...] = ()  # ("[id]", mark) of pytest.param values
+    body: tuple[MarkUse, ...] = ()  # pytest.skip(), self.skipTest(), raise SkipTest
+    trial: tuple[MarkUse, ...] = ()  # `test_x.skip = "..."` (twisted trial)
+
+
+# ("local", name) | ("import", ImportRef, tail) | ("ext", qualname)
+BaseRef = tuple[object, ...]
+
+
+@dataclass(frozen=True)
+class ClassInfo:
+    name: str
+    bases: tuple[BaseRef, ...]
+    testcase: bool  # derives from a unittest TestCase known by name (ext)
+    trial: bool  # derives from twisted.trial.unittest.(Synchronous)TestCase
+    excluded: bool  # `__test__ = False`, or an `__init__`
+    marks: tuple[MarkUse, ...] = ()  # decorators and class pytestmark
+    trial_attrs: tuple[MarkUse, ...] = ()  # `skip = "..."` / `todo = "..."` in the body
+    methods: tuple[MethodInfo, ...] = ()
+    nested: tuple[ClassInfo, ...] = ()
+    explicit_test: bool = False  # `__test__ = True`
+
+
+@dataclass(frozen=True)
+class ModuleInfo:
+    """What reaches every test of a module: pytestmark, setup_module skips, trial `skip`."""
+
+    marks: tuple[MarkUse, ...] = ()
+    setup: tuple[MarkUse, ...] = ()  # setup_module / setUpModule
+    setup_function: tuple[MarkUse, ...] = ()  # module-level test functions only
+    trial: tuple[MarkUse, ...] = ()
+
+
+@dataclass(frozen=True)
+class Helper:
+    """A module-level function that returns a mark (or a tuple holding marks).
+
+    `returns` holds (tuple index or None for the whole value, template); a template's
+    argument texts hold `\\x00N\\x00` where the helper used its Nth parameter.
+    """
+
+    params: tuple[str, ...]
+    defaults: tuple[tuple[str, Arg], ...]
+    returns: tuple[tuple[int | None, MarkSpec, tuple[tuple[str | int, ...] | None, ...]], ...]
 
 
 @dataclass(frozen=True)
@@ -46,6 +132,13 @@ class FileFacts:
     error: str | None = None  # set when the file could not be read or parsed at all
     parser: str = "libcst"
     note: str | None = None  # why the regex fallback was used
+    helpers: dict[str, Helper] = field(default_factory=dict)
+    # name -> (helper ref, tail, call, index): `has_x, requires_x = imported_helper("x")`
+    pending_aliases: dict[str, MarkUse] = field(default_factory=dict)
+    classes: dict[str, ClassInfo] = field(default_factory=dict)
+    open_classes: tuple[ClassInfo, ...] = ()  # test classes with a base from another file
+    module: ModuleInfo = field(default_factory=ModuleInfo)
+    dynamic: tuple[DynamicSite, ...] = ()
 
     def dumps(self) -> bytes:
         return pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)

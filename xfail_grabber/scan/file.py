@@ -104,11 +104,16 @@ def select(
     wanted = [False] * len(spans)
     local_names: set[str] = set()
     classes: dict[str, int] = {}
+    imported = _imported_names(tree)
     for index, node in enumerate(tree.body):
         if isinstance(node, ast.Import | ast.ImportFrom):
             wanted[index] = True
         elif isinstance(node, ast.ClassDef):
             classes[node.name] = index
+        elif _calls_imported(node, imported):
+            # `has_x, requires_x = imported_helper("x")`: the names may be marks.
+            wanted[index] = True
+            local_names |= _assigned_names(node)
     # Assignments that make mark aliases, then anything that mentions them, until no new
     # alias appears (an alias of an alias of an alias...).
     for _ in range(MAX_ALIAS_ROUNDS):
@@ -116,20 +121,25 @@ def select(
         for index, node in enumerate(tree.body):
             if not wanted[index] and pattern.search(segments[index]):
                 wanted[index] = True
-                if isinstance(node, ast.Assign | ast.AnnAssign):
-                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                    names = {t.id for t in targets if isinstance(t, ast.Name)} - local_names
-                    found = found or bool(names)
-                    local_names |= names
+                names = _assigned_names(node) - local_names
+                if isinstance(node, ast.FunctionDef) and _returns(node):
+                    names.add(node.name)  # a helper that may return a mark
+                found = found or bool(names)
+                local_names |= names
         if not found:
             break
         pattern = keyword_pattern([*settings.mark_names, *extra_names, *local_names])
     # Decorators that name something imported from another module may be mark aliases.
-    imported = _imported_names(tree)
     if imported:
         for index, node in enumerate(tree.body):
             if not wanted[index] and imported & _decorator_names(node):
                 wanted[index] = True
+    # A class whose base is imported may inherit marked tests from another file.
+    if imported:
+        for index, node in enumerate(tree.body):
+            if isinstance(node, ast.ClassDef) and not wanted[index]:
+                bases = {n.id for b in node.bases for n in ast.walk(b) if isinstance(n, ast.Name)}
+                wanted[index] = bool(bases & imported)
     # Classes inherit marks and tests: take the bases and subclasses of taken classes.
     changed = True
     while changed:
@@ -137,8 +147,8 @@ def select(
         for index, node in enumerate(tree.body):
             if not isinstance(node, ast.ClassDef):
                 continue
-            bases = [b.id for b in node.bases if isinstance(b, ast.Name) and b.id in classes]
-            related = [classes[b] for b in bases]
+            local = [b.id for b in node.bases if isinstance(b, ast.Name) and b.id in classes]
+            related = [classes[b] for b in local]
             if wanted[index]:
                 for other in related:
                     if not wanted[other]:
@@ -166,14 +176,59 @@ def _snippets(
     return [(nodes, "".join(lines[start - 1 : end])) for nodes, (start, end) in runs]
 
 
+MODULE_WIDE_NAMES = frozenset({"pytestmark", "skip", "todo"})  # pytestmark; trial attributes
+SETUP_FUNCTIONS = frozenset({"setup_module", "setUpModule", "setup_function"})
+BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
 def _marks_whole_module(node: ast.stmt, pattern: re.Pattern[str]) -> bool:
-    if isinstance(node, ast.Assign):
-        return any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in node.targets)
+    """Does this module-level statement reach every test of the module (any branch)?"""
+    if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+        if _assigned_names(node) & MODULE_WIDE_NAMES:
+            return True
+        value = node.value
+        return isinstance(value, ast.Call) and "importorskip" in ast.dump(value.func)
     if isinstance(node, ast.Expr):
         return isinstance(node.value, ast.Call) and bool(pattern.search(ast.dump(node.value.func)))
-    if isinstance(node, ast.If | ast.Try):
-        return any(_marks_whole_module(child, pattern) for child in node.body)
+    if isinstance(node, ast.Raise):
+        return node.exc is not None and bool(BODY_WORDS.search(ast.dump(node.exc)))
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        return node.name in SETUP_FUNCTIONS and bool(BODY_WORDS.search(ast.dump(node)))
+    if isinstance(node, ast.ClassDef):
+        return False
+    for name in BLOCK_FIELDS:
+        for child in getattr(node, name, ()):
+            nested = isinstance(child, ast.ExceptHandler | ast.match_case)
+            statements = child.body if nested else [child]
+            if any(_marks_whole_module(s, pattern) for s in statements):
+                return True
     return False
+
+
+def _assigned_names(node: ast.stmt) -> set[str]:
+    if isinstance(node, ast.Assign):
+        targets = node.targets
+    elif isinstance(node, ast.AnnAssign | ast.AugAssign):
+        targets = [node.target]
+    else:
+        return set()
+    names = set()
+    for target in targets:
+        for element in target.elts if isinstance(target, ast.Tuple | ast.List) else [target]:
+            if isinstance(element, ast.Name):
+                names.add(element.id)
+    return names
+
+
+def _calls_imported(node: ast.stmt, imported: set[str]) -> bool:
+    if not isinstance(node, ast.Assign) or not isinstance(node.value, ast.Call):
+        return False
+    func = node.value.func
+    return isinstance(func, ast.Name) and func.id in imported
+
+
+def _returns(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    return any(isinstance(n, ast.Return) and n.value is not None for n in ast.walk(node))
 
 
 def _imported_names(tree: ast.Module) -> set[str]:
@@ -203,10 +258,10 @@ def _decorator_names(node: ast.stmt) -> set[str]:
     return names
 
 
-BODY_WORDS = re.compile(r"\b(?:skip|xfail|skipTest|SkipTest)\b")
+BODY_WORDS = re.compile(r"\b(?:skip|xfail|skipTest|SkipTest|importorskip|add_marker|applymarker)\b")
 
 
-def _blank_bodies(nodes: list[ast.stmt], lines: list[str]) -> None:
+def _blank_bodies(nodes: list[ast.stmt], lines: list[str], top: bool = True) -> None:
     """Replace function bodies that hold no imperative skip by `...` and empty lines.
 
     Only a body can hold `pytest.skip()`; everything else libcst needs is in the `def` line
@@ -214,7 +269,7 @@ def _blank_bodies(nodes: list[ast.stmt], lines: list[str]) -> None:
     """
     for node in nodes:
         if isinstance(node, ast.ClassDef):
-            _blank_bodies(node.body, lines)
+            _blank_bodies(node.body, lines, top=False)
             continue
         if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             continue
@@ -223,8 +278,9 @@ def _blank_bodies(nodes: list[ast.stmt], lines: list[str]) -> None:
         head = lines[start - 1][: first.col_offset]
         if start == node.lineno or head.strip() or head != head.lstrip("\ufeff"):
             continue  # a one-line function, or a body that shares the signature's last line
-        if BODY_WORDS.search("".join(lines[start - 1 : end])):
-            continue
+        text = "".join(lines[start - 1 : end])
+        if BODY_WORDS.search(text) or (top and "mark" in text and _returns(node)):
+            continue  # an imperative skip, or a helper that may return a mark
         lines[start - 1] = head + "...\n"
         for index in range(start, end):
             lines[index] = "\n"

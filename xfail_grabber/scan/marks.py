@@ -66,6 +66,7 @@ IMPERATIVE_KINDS = {
     "skipTest": "imperative-skip",
     "SkipTest": "imperative-skip",
 }
+TRIAL_KINDS = {"twisted.trial.skip": "trial-skip", "twisted.trial.todo": "trial-todo"}
 TICKET_KEYS = ("jira", "ticket", "issue", "bug")
 TICKET_URL = re.compile(r"https?://[^\s'\"<>)\]]+")
 TICKET_KEY = re.compile(r"\b([A-Z][A-Z0-9]{1,15}-[1-9][0-9]{0,8})\b")
@@ -121,6 +122,10 @@ def kind_of(spec: MarkSpec, mark_names: tuple[str, ...]) -> tuple[str, str] | No
         return found
     if qualname in IMPERATIVE_KINDS:
         return IMPERATIVE_KINDS[qualname], "muted"
+    if qualname == "pytest.importorskip":
+        return "imperative-skip", "conditional"
+    if qualname in TRIAL_KINDS:
+        return TRIAL_KINDS[qualname], "muted"
     return None
 
 
@@ -155,6 +160,22 @@ def find_ticket(reason: str | None) -> str | None:
     return None
 
 
+def _importorskip(spec: MarkSpec, condition: str | None) -> tuple[MarkSpec, str | None]:
+    """`pytest.importorskip("x")`: the condition is the import; the reason, pytest's."""
+    module = _named(spec, "modname") or _first_positional(spec)
+    if module is None:
+        return spec, condition
+    name = module.value if module.literal else module.text
+    guard = f"cannot import {name}"
+    rest = tuple(a for a in spec.args if a is not module)
+    if _named(spec, "reason") is None:
+        why = f"could not import {name!r}"
+        rest = (Arg("reason", repr(why), why, True), *rest)
+    return MarkSpec(spec.qualname, spec.marker, rest), (
+        f"{condition} and {guard}" if condition else guard
+    )
+
+
 def make_record(
     spec: MarkSpec,
     target: Target,
@@ -166,6 +187,8 @@ def make_record(
     condition: str | None = None,
 ) -> MutedTest:
     """Turn a classified mark on a target into the record of DESIGN.md."""
+    if spec.qualname == "pytest.importorskip":
+        spec, condition = _importorskip(spec, condition)
     positional = [a for a in spec.args if a.name is None]
     used: set[str] = set()
     reason_arg = _named(spec, "reason", "msg")

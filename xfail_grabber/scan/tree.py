@@ -22,15 +22,16 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..config import Settings
-from ..model import MutedTest, ScanError
+from ..model import DynamicSite, MutedTest, ScanError
 from ..source import Checkout, SourceFile
 from ..timings import TIMINGS
 from .facts import FileFacts
 
 log = logging.getLogger("xfail_grabber.scan")
 
-SCANNER_VERSION = "1"
+SCANNER_VERSION = "2"
 PARALLEL_MIN_FILES = 16
+MAX_BASE_ROUNDS = 5
 NEGATIVE = b"-"  # cache value: the file mentions no marker word
 
 
@@ -45,6 +46,7 @@ class ScanResult:
     records: tuple[MutedTest, ...]
     errors: tuple[ScanError, ...]
     files_scanned: int
+    dynamic: tuple[DynamicSite, ...] = ()
 
 
 def git_blob_id(data: bytes) -> str:
@@ -270,6 +272,43 @@ def scan_checkout(
                     item = negatives_files[result.path]
                     to_store[key(item, blobs[item.path], names_id)] = result.dumps()
             names = _exported(facts.values())
+        # Pass 3: the files that define imported bases of test classes, parsed for those
+        # class names (a base without a mark of its own is not selected otherwise).
+        paths = {f.path for f in files}
+        by_path = {f.path: f for f in files}
+        asked: set[tuple[str, tuple[str, ...]]] = set()
+        for _ in range(MAX_BASE_ROUNDS):
+            from .link import Linker
+
+            wanted = Linker(facts, settings).wanted_bases(paths)
+            exported = _exported(facts.values())
+            asks = {
+                p: tuple(sorted(n | exported))
+                for p, n in wanted.items()
+                if p in blobs and (p, tuple(sorted(n))) not in asked
+            }
+            asked.update((p, tuple(sorted(n))) for p, n in wanted.items())
+            if not asks:
+                break
+            base_keys = {
+                key(by_path[p], blobs[p], "bases", *extra): by_path[p] for p, extra in asks.items()
+            }
+            for path, found in _cached_facts(cache, base_keys).items():
+                if found is not None:
+                    facts[path] = found
+                    negatives.pop(path, None)
+                    asks.pop(path)
+            jobs = []
+            for item, data in checkout.read([by_path[p] for p in sorted(asks)]):
+                if isinstance(data, bytes):
+                    jobs.append((item.path, data, is_test[item.path], asks[item.path]))
+            for result in parser.run(jobs):
+                if result.error is None:
+                    facts[result.path] = result
+                    negatives.pop(result.path, None)
+                    item = by_path[result.path]
+                    extra_names = asks[result.path]
+                    to_store[key(item, blobs[item.path], "bases", *extra_names)] = result.dumps()
     finally:
         parser.close()
     if cache is not None and to_store:
@@ -278,6 +317,7 @@ def scan_checkout(
             _memo_put(cache_key, None if value == NEGATIVE else FileFacts.loads(value))
     linker = Linker(facts, settings)
     records: list[MutedTest] = []
+    dynamic: list[DynamicSite] = []
     for path, item_facts in facts.items():
         if item_facts.error is not None:
             errors.append(ScanError(path, item_facts.error))
@@ -287,9 +327,13 @@ def scan_checkout(
         records.extend(item_facts.records)
         if item_facts.pending:
             records.extend(linker.records(item_facts.pending, path))
+        if item_facts.open_classes:
+            records.extend(linker.class_records(item_facts))
+        dynamic.extend(item_facts.dynamic)
     records.sort(key=MutedTest.sort_key)
     errors.sort()
-    return ScanResult(tuple(records), tuple(errors), len(files))
+    dynamic.sort(key=lambda d: (d.path, d.line))
+    return ScanResult(tuple(records), tuple(errors), len(files), tuple(dynamic))
 
 
 # Facts already decoded in this process (history scans many commits that share most files).
@@ -331,11 +375,14 @@ def _cached_facts(
 
 
 def _exported(facts: Iterable[FileFacts]) -> set[str]:
-    """Alias names, plus names that re-export them under another name (to a fixpoint)."""
+    """Alias and helper names, plus names that re-export them under another name (to a
+    fixpoint)."""
     items = list(facts)
     names: set[str] = set()
     for item in items:
         names.update(item.aliases)
+        names.update(item.helpers)
+        names.update(item.pending_aliases)
     changed = True
     while changed:
         changed = False

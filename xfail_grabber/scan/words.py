@@ -18,6 +18,10 @@ MUTE_WORDS = frozenset(
         "skipTest",
         "SkipTest",
         "pytestmark",
+        "importorskip",
+        "add_marker",
+        "applymarker",
+        "todo",  # twisted trial: `todo = "reason"`
     }
 )
 

@@ -1,0 +1,126 @@
+"""The scanner against pytest itself: every fixture form is checked by running real pytest.
+
+tests/fixtures/pytest_forms is a project pytest can collect and run (helper-made marks,
+classes inherited across files, setup skips, twisted trial attributes, module and body
+control flow, importorskip, parametrize, hooks). pytest runs it twice through the shipped
+plugin (`-p xfail_grabber.collect`): `--collect-only` gives the marks pytest applied to each
+item, a run with `-rsxX` gives which items were skipped or xfailed; `crosscheck.compare`
+then says what the static scan missed or added. Both lists must be empty.
+
+Static-only, and why (tests/fixtures/static_forms, checked by the unit tests instead):
+- trial `todo`: pytest 9's unittest adapter cannot take trial's expected failures (its
+  `addExpectedFailure` has no `todo` argument: the test errors instead of xfailing);
+- conditional mutes (skipif, a skip under `if`) are compared as marks, but whether they fire
+  depends on the machine, so a run does not confirm or refute them;
+- `add_marker` in hooks: pytest applies it, the scanner lists the site in `dynamic` instead
+  (which tests it hits is known only at run time), so those items are expected as `missed`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from xfail_grabber.cli import main
+from xfail_grabber.crosscheck import compare, load
+
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "pytest_forms"
+# Items a conftest hook marks at run time: pytest sees them, a static scan cannot.
+DYNAMIC_ITEMS = {"tests/test_dynamic.py::test_hook_target"}
+
+
+def run_pytest(root: Path, out: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("PYTEST_ADDOPTS", None)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "xfail_grabber.collect",
+            "--grabber-json",
+            str(out),
+            *args,
+        ],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("agree") / "project"
+    shutil.copytree(FIXTURE, root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def static(project: Path, tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
+    out = project.parent / "static.json"
+    cache = tmp_path_factory.mktemp("cache")
+    assert main(["dump", str(project), "--cache-dir", str(cache), "-o", str(out)]) == 0
+    return load(out)
+
+
+def test_collected_marks_agree_with_the_scan(project: Path, static: list[dict]) -> None:
+    out = project.parent / "collected.json"
+    proc = run_pytest(project, out, "--collect-only", "-q")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    collected = load(out)
+    comparison = compare(static, collected)
+    assert not comparison.added, comparison.added
+    assert {d.nodeid for d in comparison.missed} <= DYNAMIC_ITEMS, comparison.missed
+    assert comparison.compared >= 16  # the forms really produced marks to compare
+
+
+def test_run_outcomes_agree_with_the_scan(project: Path, static: list[dict]) -> None:
+    out = project.parent / "run.json"
+    proc = run_pytest(project, out, "-rsxX", "-q")
+    assert proc.returncode in (0, 1), proc.stdout + proc.stderr
+    assert "SKIPPED" in proc.stdout
+    comparison = compare(static, load(out))
+    assert comparison.outcomes
+    assert not comparison.added, comparison.added
+    assert {d.nodeid for d in comparison.missed} <= DYNAMIC_ITEMS, comparison.missed
+
+
+def test_every_form_of_the_fixture_is_found(static: list[dict]) -> None:
+    seen = {(r["path"].rsplit("/", 1)[-1], r["kind"], r["scope"]) for r in static}
+    for expected in [
+        ("test_helper_marks.py", "skipif", "function"),  # form 5
+        ("test_cross_class.py", "xfail", "function"),  # form 4: inherited method mark
+        ("test_cross_class.py", "imperative-skip", "setup"),  # forms 3 + 4
+        ("test_setup_skips.py", "imperative-skip", "setup"),  # form 3
+        ("test_setup_module.py", "imperative-skip", "setup"),
+        ("test_trial.py", "trial-skip", "class"),  # form 7
+        ("test_trial.py", "trial-skip", "function"),
+        ("test_trial_module.py", "trial-skip", "module"),
+    ]:
+        assert expected in seen, expected
+
+
+def test_the_plugin_is_inert_without_its_option(project: Path) -> None:
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "xfail_grabber.collect", "--collect-only", "-q"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert not list(project.glob("*.json"))

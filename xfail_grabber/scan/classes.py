@@ -1,0 +1,133 @@
+"""Which tests a class holds and what mutes each, from `ClassInfo` summaries alone.
+
+Used for classes whose bases are all in their own file (walker) and for classes whose bases
+come from other files (linker): both hand in the class's MRO as (path, ClassInfo) pairs, so a
+base's marks that name imports are resolved against the base's own file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from ..config import Discovery
+from .facts import ClassInfo, MarkUse, MethodInfo, ModuleInfo
+
+# pytest calls these around each test of a class (xunit-style setup, unittest's own).
+PYTEST_SETUP = ("setup_class", "setup_method")
+UNITTEST_SETUP = ("setUpClass", "setUp", "setup_method")
+TRIAL_ATTRS = ("skip", "todo")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One mute on one test: the test, its line, the scope, the mark and the mark's file."""
+
+    test: str
+    line: int
+    scope: str
+    use: MarkUse
+    origin: str  # the file whose imports `use` names
+
+
+Mro = Sequence[tuple[str, ClassInfo]]
+
+
+def is_testcase(mro: Mro) -> bool:
+    return any(info.testcase or info.trial for _, info in mro)
+
+
+def collected(mro: Mro, discovery: Discovery) -> bool:
+    klass = mro[0][1]
+    if any(info.excluded for _, info in mro):
+        return False
+    return is_testcase(mro) or discovery.is_test_class(klass.name) or klass.explicit_test
+
+
+def class_hits(
+    mro: Mro,
+    module: ModuleInfo,
+    path: str,
+    discovery: Discovery,
+    prefix: str = "",
+) -> Iterator[Hit]:
+    """Every mute of every test the class (first of `mro`) holds, inherited ones included."""
+    if not collected(mro, discovery):
+        return
+    klass = mro[0][1]
+    testcase = is_testcase(mro)
+    trial = any(info.trial for _, info in mro)
+    methods: dict[str, tuple[str, MethodInfo]] = {}
+    for origin, info in reversed(mro):
+        for method in info.methods:
+            methods[method.name] = (origin, method)
+    class_marks = [(origin, use) for origin, info in mro for use in info.marks]
+    setup_names = UNITTEST_SETUP if testcase else PYTEST_SETUP
+    setup = [
+        (origin, use)
+        for name in setup_names
+        if name in methods
+        for origin, use in [(methods[name][0], u) for u in methods[name][1].body]
+    ]
+    class_trial = _trial_of_classes(mro) if trial else {}
+    for name, (origin, method) in methods.items():
+        wanted = name.startswith("test") if testcase else method.collectable
+        if not wanted:
+            continue
+        test = f"{prefix}{klass.name}::{name}"
+        line = method.line
+        yield from function_hits(test, method, origin, path, module, setup_function=False)
+        for mark_origin, use in class_marks:
+            yield Hit(test, line, "class", use, mark_origin)
+        for setup_origin, use in setup:
+            yield Hit(test, line, "setup", use, setup_origin)
+        if trial:
+            for attr in TRIAL_ATTRS:
+                own = [u for u in method.trial if u.spec and u.spec.marker == attr]
+                if own:
+                    yield from (Hit(test, line, "function", u, origin) for u in own)
+                elif attr in class_trial:
+                    yield from (Hit(test, line, "class", u, o) for o, u in class_trial[attr])
+                else:
+                    for use in module.trial:
+                        if use.spec and use.spec.marker == attr:
+                            yield Hit(test, line, "module", use, path)
+
+
+def function_hits(
+    test: str,
+    method: MethodInfo,
+    origin: str,
+    path: str,
+    module: ModuleInfo,
+    *,
+    setup_function: bool,
+) -> Iterator[Hit]:
+    """The function's own mutes and the module's (pytestmark, setup_module)."""
+    line = method.line
+    for use in method.marks:
+        yield Hit(test, line, "function", use, origin)
+    for use in module.marks:
+        yield Hit(test, line, "module", use, path)
+    for suffix, use in method.params:
+        yield Hit(f"{test}{suffix}", line, "param", use, origin)
+    for use in method.body:
+        yield Hit(test, line, "body", use, origin)
+    for use in module.setup:
+        yield Hit(test, line, "setup", use, path)
+    if setup_function:
+        for use in module.setup_function:
+            yield Hit(test, line, "setup", use, path)
+
+
+def _trial_of_classes(mro: Mro) -> dict[str, list[tuple[str, MarkUse]]]:
+    """`skip` / `todo` class attributes as trial reads them: the first class in the MRO."""
+    found: dict[str, list[tuple[str, MarkUse]]] = {}
+    for origin, info in mro:
+        for attr in TRIAL_ATTRS:
+            if attr in found:
+                continue
+            uses = [u for u in info.trial_attrs if u.spec and u.spec.marker == attr]
+            if uses:
+                found[attr] = [(origin, u) for u in uses]
+    return found
