@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import click
 
 from .__about__ import __version__
-from .commands import check, db, diff, dump, history, push, serve
+from .commands import check, crosscheck, db, diff, dump, history, push, serve
 from .commands.common import configure_logging, timings_wanted
 from .timings import TIMINGS
 
@@ -44,13 +44,10 @@ COMMANDS: list[click.Command] = [
     diff.diff,
     db.db,
     check.check,
+    crosscheck.crosscheck,
 ]
 for _command in COMMANDS:
     grabber.add_command(_command)
-
-from .commands.crosscheck import crosscheck  # noqa: E402
-
-grabber.add_command(crosscheck)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
