@@ -4,9 +4,12 @@ Dockerfile's user, all consistent with each other and with what the pods run."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,10 @@ import pytest
 import yaml
 
 from xfail_grabber.fleet import load_fleet
+
+from ..db.helpers import ADMIN_URL, admin_connection
+from ..source.gitutil import git
+from .conftest import RECENT, make_repo
 
 ROOT = Path(__file__).resolve().parents[2]
 CRONJOB = ROOT / "deploy" / "kubernetes" / "cronjob.yaml"
@@ -132,3 +139,69 @@ def test_actionlint_finds_a_broken_workflow(tmp_path: Path) -> None:
     broken.write_text(WORKFLOW.read_text().replace("matrix.shard }}/", "matrix.shrad }}/"))
     done = subprocess.run([actionlint, str(broken)], capture_output=True, text=True, check=False)
     assert done.returncode == 1 and "shrad" in done.stdout
+
+
+def test_the_pods_command_run_as_n_processes_covers_every_pair_once(tmp_path: Path) -> None:
+    """What each pod runs (the image's entry point and the CronJob's args, with
+    JOB_COMPLETION_INDEX set as Kubernetes sets it), run here as N processes at once against
+    one PostgreSQL database."""
+    cronjob = manifests()["CronJob"]
+    count = cronjob["spec"]["jobTemplate"]["spec"]["completions"]
+    (container,) = pod(cronjob)["containers"]
+    args = list(container["args"])
+    pairs = set()
+    entries = []
+    for i in range(6):
+        branches = {"main": RECENT, **{f"release/{n}": RECENT for n in range(i % 3)}}
+        root = make_repo(tmp_path / f"r{i}", branches)
+        git(root, "branch", "old-feature")  # matched by no glob
+        entries.append(f'[[repos]]\nurl = "file://{root}"\n')
+        pairs |= {(f"file://{root}", b) for b in branches}
+    fleet = tmp_path / "fleet.toml"
+    fleet.write_text('[defaults]\nbranches = ["main", "release/*"]\n\n' + "\n".join(entries))
+    args[args.index("--config") + 1] = str(fleet)
+    args[args.index("--cache-dir") + 1] = str(tmp_path / "cache")
+    name = "xg_fleet_" + uuid.uuid4().hex[:10]
+    admin = admin_connection()
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    try:
+        url = ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+        grabber = shutil.which("grabber", path=str(Path(sys.executable).parent))
+        assert grabber
+        env = {
+            **{
+                k: v
+                for k, v in os.environ.items()
+                if k not in ("GITHUB_TOKEN", "GRABBER_GIT_TOKEN")
+            },
+            "GRABBER_DATABASE_URL": url,
+        }
+        procs = [
+            subprocess.Popen(
+                [grabber, *args],
+                env={**env, "JOB_COMPLETION_INDEX": str(index)},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for index in range(count)
+        ]
+        pushed = 0
+        for index, proc in enumerate(procs):
+            out, err = proc.communicate(timeout=300)
+            assert proc.returncode == 0, err
+            assert out == ""
+            summary = err.strip().splitlines()[-1]
+            assert summary.startswith(f"grabber: fleet (shard {index}/{count}): 6 repositories")
+            pushed += int(summary.split(" snapshots pushed")[0].rsplit(" ", 1)[-1])
+        with admin_connection(name) as conn, conn.cursor() as cur:
+            cur.execute('SELECT "repo", "branch" FROM snapshots')
+            rows = cur.fetchall()
+        conn.close()
+        assert sorted(rows) == sorted(pairs)  # every pair, each once
+        assert pushed == len(pairs)  # and no pair pushed by two pods
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()

@@ -60,7 +60,7 @@ def test_dump_writes_one_line_per_active_branch(fleet: Fleet, tmp_path: Path, jo
     for s in snapshots:  # each branch's own muted test is there
         slug = s["branch"].replace("/", "_")
         assert f"tests/test_{slug}.py::test_{slug}" in [r["nodeid"] for r in s["muted"]]
-    assert err.startswith(f"grabber: failed: file://{tmp_path}/gone.git: cannot list the bra")
+    assert err.startswith(f"grabber: failed: cannot list the branches of file://{tmp_path}/gone")
     assert err.count("\n") == 1
     assert summary.text("written", None).rsplit(",", 1)[0] == (
         "fleet: 4 repositories, 5 branches matched, 3 active, 3 snapshots written, 1 failure"

@@ -9,18 +9,16 @@ import click
 
 from ..policy.load import DEFAULT_POLICY, Policy, PolicyError, load_policy
 from ..sinks.findings import RENDERERS
-from .common import ScanArgs, output_option, scan_options, user_errors, write_output
+from .common import (
+    ScanArgs,
+    output_option,
+    scan_options,
+    usage_error,
+    user_errors,
+    write_output,
+)
 
 POLICY_FILE = "grabber.toml"
-
-
-def usage_error(message: str) -> click.ClickException:
-    """A one-line error with exit code 2 (click's UsageError would add the usage text)."""
-    return _UsageError(message)
-
-
-class _UsageError(click.ClickException):
-    exit_code = 2
 
 
 def policy_for(config_file: Path | None, root: Path | None) -> Policy:

@@ -191,6 +191,15 @@ def settings_from(
         raise click.UsageError(str(exc)) from None
 
 
+class _UsageError(click.ClickException):
+    exit_code = 2
+
+
+def usage_error(message: str) -> click.ClickException:
+    """A one-line error with exit code 2 (click's UsageError would add the usage text)."""
+    return _UsageError(message)
+
+
 def user_errors(func: F) -> F:
     """Turn library errors into one-line messages and exit code 1."""
 

@@ -12,10 +12,11 @@ from ..model import Snapshot
 from ..source.open import open_git
 from ..timings import TIMINGS
 from .common import ScanArgs, scan_options, user_errors
+from .fleet import FleetArgs, fleet_mode, fleet_options, run_fleet_command
 
 
 @click.command("history")
-@click.argument("repository")
+@click.argument("repository", required=False)
 @click.argument("branch", required=False)
 @click.option(
     "--since",
@@ -40,15 +41,17 @@ from .common import ScanArgs, scan_options, user_errors
     envvar="GRABBER_DATABASE_URL",
     help="Store the snapshots in this database (skipping stored points) instead of printing JSONL.",
 )
+@fleet_options
 @user_errors
 def history(
-    repository: str,
+    repository: str | None,
     branch: str | None,
     since_text: str,
     until_text: str | None,
     every: str,
     scan: ScanArgs,
     db_url: str | None,
+    fleet: FleetArgs,
 ) -> None:
     """Snapshots of BRANCH (default: the repository's HEAD) at past points in time.
 
@@ -60,6 +63,10 @@ def history(
     Examples:
       grabber history . main --since 2024-01-01 --every week > history.jsonl
       grabber history https://github.com/org/repo --since 2023-01-01 --every month --db sqlite:///m.db
+      grabber history --config fleet.toml --since 2024-01-01 --db "$URL"   # backfill a fleet
+
+    With --config FILE listing [[repos]] and no REPOSITORY, every active branch of every
+    repository is backfilled (see `grabber push --help` for --jobs and shards).
     """
     from ..sinks.formats import to_json_text
 
@@ -69,6 +76,16 @@ def history(
         wanted = moments(since_text, until_text, every)
     except HistoryError as exc:
         raise click.UsageError(str(exc)) from None  # bad option values: exit 2
+    if fleet_mode(repository, scan, fleet):
+        from ..fleet.actions import History
+
+        if db_url:
+            _database_url(db_url)
+        run_fleet_command(
+            scan, fleet, History(tuple(wanted), db_url), "written" if not db_url else "pushed"
+        )
+        return
+    assert repository is not None
     with TIMINGS.phase("resolve"):
         repo = open_git(repository, cache_dir=cache_dir)
         label_branch = repo.resolve(branch).branch
@@ -133,3 +150,13 @@ def _database_error(exc: Exception) -> str | None:
     except ImportError:
         return None
     return str(exc) if isinstance(exc, DatabaseError) else None
+
+
+def _database_url(url: str) -> None:
+    """Create or migrate the tables once, before the fleet (an unreachable database: exit 1)."""
+    from ..sinks.db import DatabaseError, upgrade
+
+    try:
+        upgrade(url)
+    except DatabaseError as exc:
+        raise click.ClickException(str(exc)) from None

@@ -48,10 +48,12 @@ class Failure:
     error: str
 
     def __str__(self) -> str:
+        where = f"{self.repo}@{self.branch}" if self.branch else self.repo
+        # Errors about the whole repository usually name it already.
         return (
-            f"{self.repo}@{self.branch}: {self.error}"
-            if self.branch
-            else f"{self.repo}: {self.error}"
+            self.error
+            if self.branch is None and self.repo in self.error
+            else f"{where}: {self.error}"
         )
 
 
