@@ -48,6 +48,7 @@ def test_lists_missed_and_added_and_fails_on_request(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out) == {
         "missed": [],
         "added": [],
+        "unconfirmed": [],
         "compared": 3,
         "outcomes": True,
     }

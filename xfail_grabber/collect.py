@@ -1,6 +1,6 @@
 """A pytest plugin: the marks pytest really applied to each test, as a snapshot file.
 
-    pytest -p xfail_grabber.collect --grabber-json FILE --collect-only
+    pytest -p xfail_grabber.collect --grabber-json=FILE --collect-only
     grabber crosscheck STATIC.json FILE
 
 Collection records, for every collected item, each muting mark `item.iter_markers()` gives
@@ -14,6 +14,7 @@ The plugin does nothing unless `--grabber-json` is given.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ import pytest
 from .config import BUILTIN_KINDS, DEFAULT_CUSTOM_MARKERS
 from .model import MutedTest, Snapshot, utc_now
 from .scan.marks import Arg, MarkSpec, Target, kind_of, make_record
+
+MODULE_TEST = "(module)"  # the `test` of a record for a module skipped while importing
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -119,6 +122,19 @@ class Recorder:
         self.records[report.nodeid].append(
             make_record(spec, self._target(item, scope), 0, kind, "muted", parser="pytest")
         )
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        """A module skipped while importing (`raise SkipTest`, `pytest.skip(...,
+        allow_module_level=True)`, `importorskip`): one record for the module's node id."""
+        if not report.skipped or "::" in report.nodeid or not report.nodeid.endswith(".py"):
+            return
+        longrepr = report.longrepr
+        reason = str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        spec = MarkSpec("pytest.skip", "outcome", (Arg("reason", repr(reason), reason, True),))
+        target = Target(report.nodeid, MODULE_TEST, 0, "module")
+        record = make_record(spec, target, 0, "imperative-skip", "muted", parser="pytest")
+        self.records[report.nodeid] = [replace(record, nodeid=report.nodeid)]
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         muted = sorted(

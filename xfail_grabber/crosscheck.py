@@ -26,8 +26,15 @@ NOT_MARKS = frozenset(
         "trial-todo",
     }
 )
-SKIPPING = {"unittest-skip": "skip", "imperative-skip": "skip", "trial-skip": "skip"}
+SKIPPING = {
+    "unittest-skip": "skip",
+    "imperative-skip": "skip",
+    "trial-skip": "skip",
+    "skip": "skip",
+    "skipif": "skip",
+}
 XFAILING = {"imperative-xfail": "xfail", "expectedFailure": "xfail", "trial-todo": "xfail"}
+RUN_TIME_SCOPES = ("body", "setup")  # `request.applymarker()` in a body: no mark at collection
 
 
 class CrosscheckError(Exception):
@@ -49,12 +56,16 @@ class Comparison:
     missed: tuple[Difference, ...]  # pytest applied it; the static scan did not find it
     added: tuple[Difference, ...]  # the static scan found it; pytest did not apply it
     compared: int  # static records that could be compared
-    outcomes: bool  # the collected file came from a run (it has outcomes)
+    outcomes: bool  # the collected file came from a run (tests skipped or xfailed running)
+    # Conditional marks (a mark in an `if` branch) pytest did not apply here: the branch was
+    # not taken on this machine, which neither confirms nor refutes the scan.
+    unconfirmed: tuple[Difference, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "missed": [d.to_dict() for d in self.missed],
             "added": [d.to_dict() for d in self.added],
+            "unconfirmed": [d.to_dict() for d in self.unconfirmed],
             "compared": self.compared,
             "outcomes": self.outcomes,
         }
@@ -75,32 +86,48 @@ def load(path: Path) -> list[dict[str, Any]]:
 def compare(static: list[dict[str, Any]], collected: list[dict[str, Any]]) -> Comparison:
     marks = [r for r in collected if r.get("marker") != "outcome"]
     outcomes = [r for r in collected if r.get("marker") == "outcome"]
-    static_marks = Counter((r["nodeid"], r["kind"]) for r in static if r["kind"] not in NOT_MARKS)
+    at_run = [r for r in static if _at_run_time(r)]
+    static_marks = Counter((r["nodeid"], r["kind"]) for r in static if not _at_run_time(r))
     pytest_marks = Counter((r["nodeid"], r["kind"]) for r in marks)
     reasons = {(r["nodeid"], r["kind"]): r.get("reason") for r in [*static, *collected]}
+    conditional = {(r["nodeid"], r["kind"]) for r in static if r.get("category") == "conditional"}
     missed = [Difference(*key, reasons.get(key)) for key in pytest_marks - static_marks]
-    added = [Difference(*key, reasons.get(key)) for key in static_marks - pytest_marks]
+    added: list[Difference] = []
+    unconfirmed: list[Difference] = []
+    for key in static_marks - pytest_marks:
+        (unconfirmed if key in conditional else added).append(Difference(*key, reasons[key]))
     compared = sum(static_marks.values())
+    ran = any("::" in r["nodeid"] for r in outcomes)
     if outcomes:
         # A run: each unexplained skip/xfail must be a mute the scan found, and each
-        # unconditional non-mark mute the scan found must have skipped or xfailed its test.
+        # unconditional run-time mute the scan found must have skipped or xfailed its test.
+        # A module skipped while importing has an outcome under the module's node id.
         done = {(r["nodeid"], _effect(r["kind"])) for r in outcomes}
-        found = {(r["nodeid"], _effect(r["kind"])) for r in static if r["kind"] in NOT_MARKS}
+        found = {(r["nodeid"], _effect(r["kind"])) for r in static}
+        found |= {(r["nodeid"].split("::")[0], _effect(r["kind"])) for r in static}
         for record in outcomes:
             if (record["nodeid"], _effect(record["kind"])) not in found:
                 missed.append(Difference(record["nodeid"], record["kind"], record.get("reason")))
-        for record in static:
-            if record["kind"] not in NOT_MARKS or record.get("category") != "muted":
+        for record in at_run if ran else ():
+            if record.get("category") != "muted":
                 continue
             compared += 1
-            if (record["nodeid"], _effect(record["kind"])) not in done:
+            effect = _effect(record["kind"])
+            module = record["nodeid"].split("::")[0]
+            if (record["nodeid"], effect) not in done and (module, effect) not in done:
                 added.append(Difference(record["nodeid"], record["kind"], record.get("reason")))
     return Comparison(
         tuple(sorted(set(missed), key=_order)),
         tuple(sorted(set(added), key=_order)),
         compared,
-        bool(outcomes),
+        ran,
+        tuple(sorted(set(unconfirmed), key=_order)),
     )
+
+
+def _at_run_time(record: dict[str, Any]) -> bool:
+    """Mutes pytest applies only while running the test (not marks it sees collecting)."""
+    return record["kind"] in NOT_MARKS or record.get("scope") in RUN_TIME_SCOPES
 
 
 def _effect(kind: str) -> str:
@@ -113,7 +140,11 @@ def _order(difference: Difference) -> tuple[str, str]:
 
 def render(comparison: Comparison) -> str:
     lines = []
-    for label, items in (("missed", comparison.missed), ("added", comparison.added)):
+    for label, items in (
+        ("missed", comparison.missed),
+        ("added", comparison.added),
+        ("unconfirmed", comparison.unconfirmed),
+    ):
         for item in items:
             reason = f"  ({item.reason})" if item.reason else ""
             lines.append(f"{label}\t{item.nodeid}\t{item.kind}{reason}")

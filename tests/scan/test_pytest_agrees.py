@@ -2,7 +2,7 @@
 
 tests/fixtures/pytest_forms is a project pytest can collect and run (helper-made marks,
 classes inherited across files, setup skips, twisted trial attributes, module and body
-control flow, importorskip, parametrize, hooks). pytest runs it twice through the shipped
+control flow, importorskip, hooks). pytest runs it twice through the shipped
 plugin (`-p xfail_grabber.collect`): `--collect-only` gives the marks pytest applied to each
 item, a run with `-rsxX` gives which items were skipped or xfailed; `crosscheck.compare`
 then says what the static scan missed or added. Both lists must be empty.
@@ -18,6 +18,7 @@ Static-only, and why (tests/fixtures/static_forms, checked by the unit tests ins
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -31,7 +32,12 @@ from xfail_grabber.crosscheck import compare, load
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "pytest_forms"
 # Items a conftest hook marks at run time: pytest sees them, a static scan cannot.
-DYNAMIC_ITEMS = {"tests/test_dynamic.py::test_hook_target"}
+DYNAMIC_ITEMS = {
+    "tests/test_dynamic.py::test_hook_target",
+    "tests/test_dynamic.py::test_fixture_marked",
+}
+# A mark in a module-level `else:` branch this machine does not take.
+UNTAKEN_BRANCHES = {("tests/test_module_append.py::test_c", "skip")}
 
 
 def run_pytest(root: Path, out: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -46,8 +52,9 @@ def run_pytest(root: Path, out: Path, *args: str) -> subprocess.CompletedProcess
             "no:cacheprovider",
             "-p",
             "xfail_grabber.collect",
-            "--grabber-json",
-            str(out),
+            # `=`: a separate value that names an existing file would be taken for a test path
+            # when pytest picks its rootdir (the option is not known yet at that point).
+            f"--grabber-json={out}",
             *args,
         ],
         cwd=root,
@@ -82,7 +89,8 @@ def test_collected_marks_agree_with_the_scan(project: Path, static: list[dict]) 
     comparison = compare(static, collected)
     assert not comparison.added, comparison.added
     assert {d.nodeid for d in comparison.missed} <= DYNAMIC_ITEMS, comparison.missed
-    assert comparison.compared >= 16  # the forms really produced marks to compare
+    assert {(d.nodeid, d.kind) for d in comparison.unconfirmed} == UNTAKEN_BRANCHES
+    assert comparison.compared >= 20  # the forms really produced marks to compare
 
 
 def test_run_outcomes_agree_with_the_scan(project: Path, static: list[dict]) -> None:
@@ -93,7 +101,8 @@ def test_run_outcomes_agree_with_the_scan(project: Path, static: list[dict]) -> 
     comparison = compare(static, load(out))
     assert comparison.outcomes
     assert not comparison.added, comparison.added
-    assert {d.nodeid for d in comparison.missed} <= DYNAMIC_ITEMS, comparison.missed
+    assert {d.nodeid for d in comparison.missed} == DYNAMIC_ITEMS, comparison.missed
+    assert comparison.compared >= 40
 
 
 def test_every_form_of_the_fixture_is_found(static: list[dict]) -> None:
@@ -107,8 +116,32 @@ def test_every_form_of_the_fixture_is_found(static: list[dict]) -> None:
         ("test_trial.py", "trial-skip", "class"),  # form 7
         ("test_trial.py", "trial-skip", "function"),
         ("test_trial_module.py", "trial-skip", "module"),
+        ("test_module_flow.py", "skip", "module"),  # form 1
+        ("test_module_append.py", "xfail", "module"),
+        ("test_module_raise.py", "imperative-skip", "module"),
+        ("test_module_allow.py", "imperative-skip", "module"),
+        ("test_body_flow.py", "imperative-skip", "body"),  # form 2
+        ("test_body_flow.py", "xfail", "body"),  # request.applymarker
+        ("test_importorskip_module.py", "imperative-skip", "module"),  # form 6
     ]:
         assert expected in seen, expected
+    caught = [r for r in static if r["test"] in ("test_caught", "test_caught_by_handler")]
+    assert caught == []
+
+
+def test_hook_sites_are_listed_not_guessed(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "static.json"
+    assert main(["dump", str(project), "--cache-dir", str(tmp_path / "c"), "-o", str(out)]) == 0
+    dynamic = json.loads(out.read_text())["dynamic"]
+    assert dynamic == [
+        {
+            "path": "conftest.py",
+            "line": 8,
+            "marker": "xfail",
+            "hook": "pytest_collection_modifyitems",
+        },
+        {"path": "conftest.py", "line": 13, "marker": "xfail", "hook": "mark_me"},
+    ]
 
 
 def test_the_plugin_is_inert_without_its_option(project: Path) -> None:

@@ -41,7 +41,11 @@ def _pair_small(small: cst.CSTNode, tree: ast.stmt, lines: Lines) -> None:
     elif isinstance(small, cst.AnnAssign) and isinstance(tree, ast.AnnAssign):
         if small.value is not None and tree.value is not None:
             pair_expression(small.value, tree.value, lines)
-    elif isinstance(small, cst.Expr) and isinstance(tree, ast.Expr):
+    elif isinstance(small, cst.AugAssign) and isinstance(tree, ast.AugAssign):
+        pair_expression(small.value, tree.value, lines)
+    elif isinstance(small, cst.Expr | cst.Return) and isinstance(tree, ast.Expr | ast.Return):
+        if small.value is None or tree.value is None:
+            return
         pair_expression(small.value, tree.value, lines)
     elif (
         isinstance(small, cst.Raise)
@@ -82,9 +86,13 @@ def _pair_compound(node: cst.CSTNode, tree: ast.stmt, lines: Lines) -> None:
             _pair_block(node.orelse.body, tree.orelse, lines)
     elif isinstance(node, cst.With) and isinstance(tree, ast.With | ast.AsyncWith):
         _pair_block(node.body, tree.body, lines)
-    elif isinstance(node, cst.Try) and isinstance(tree, ast.Try):
+    elif isinstance(node, cst.Match) and isinstance(tree, ast.Match):
+        for case, tree_case in zip(node.cases, tree.cases, strict=False):
+            _pair_block(case.body, tree_case.body, lines)
+    elif isinstance(node, cst.Try | cst.TryStar) and isinstance(tree, ast.Try | ast.TryStar):
         _pair_block(node.body, tree.body, lines)
-        for handler, tree_handler in zip(node.handlers, tree.handlers, strict=False):
+        handlers: Sequence[cst.ExceptHandler | cst.ExceptStarHandler] = node.handlers
+        for handler, tree_handler in zip(handlers, tree.handlers, strict=False):
             _pair_block(handler.body, tree_handler.body, lines)
         if node.orelse is not None:
             _pair_block(node.orelse.body, tree.orelse, lines)

@@ -29,7 +29,7 @@ from .facts import FileFacts
 
 log = logging.getLogger("xfail_grabber.scan")
 
-SCANNER_VERSION = "2"
+SCANNER_VERSION = "3"
 PARALLEL_MIN_FILES = 16
 MAX_BASE_ROUNDS = 5
 NEGATIVE = b"-"  # cache value: the file mentions no marker word
