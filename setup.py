@@ -43,6 +43,7 @@ setup(
             "pyyaml>=6.0",
             # tests/fixtures/pytest_forms runs twisted trial test cases under pytest
             "twisted>=23.8",
+            "pre-commit>=3.5",
         ],
     },
     entry_points={"console_scripts": ["grabber=xfail_grabber.cli:main"]},

@@ -9,6 +9,7 @@ line order as "changed", and what is left over is added or removed.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -180,7 +181,10 @@ def _md(value: Any) -> str:
     return text
 
 
-def render_markdown(result: MuteDiff) -> str:
+def render_markdown(
+    result: MuteDiff, *, note: str | None = None, appendix: Sequence[str] = ()
+) -> str:
+    """The diff as markdown; `note` goes under the counts, `appendix` lines at the end."""
     data = result.to_dict()
     base, head = data["base"], data["head"]
     lines = [
@@ -189,6 +193,8 @@ def render_markdown(result: MuteDiff) -> str:
         f"**{len(result.added)}** added, **{len(result.removed)}** removed, "
         f"**{len(result.changed)}** changed ({base['total']} → {head['total']} muted).",
     ]
+    if note:
+        lines += ["", note]
     if result.added:
         lines += ["", "#### Added", "", "| test | kind | ticket | reason |", "|---|---|---|---|"]
         lines += [
@@ -208,4 +214,6 @@ def render_markdown(result: MuteDiff) -> str:
                     f"| `{_md(change.after.nodeid)}` | {name} | "
                     f"{_md(getattr(change.before, name))} | {_md(getattr(change.after, name))} |"
                 )
+    if appendix:
+        lines += ["", *appendix]
     return "\n".join(lines) + "\n"

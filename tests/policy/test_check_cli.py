@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -175,3 +177,23 @@ def test_output_file(example: Path, tmp_path: Path, capsys) -> None:
     code, out, _ = run(capsys, str(example), "-o", str(target))
     assert (code, out) == (3, "")
     assert target.read_text() == TEXT
+
+
+def test_files_mode_warm_cache_needs_no_parser(example: Path, tmp_path: Path) -> None:
+    """A file the scan cache has seen (same blob) is not parsed again: libcst stays unloaded."""
+    script = (
+        "import sys\nfrom xfail_grabber.cli import main\n"
+        "code = main(['check', '--files', 'tests/test_api.py', '--cache-dir', sys.argv[1]])\n"
+        "print(code, 'libcst' in sys.modules)\n"
+    )
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", script, str(tmp_path / "cache")],
+            cwd=example,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()[-1]
+        for _ in range(2)
+    ]
+    assert runs == ["3 True", "3 False"]

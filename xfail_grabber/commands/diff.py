@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import click
 
 from ..diff import diff_refs, render_markdown
 from ..timings import TIMINGS
+from .check import local_policy_file, policy_for
 from .common import ScanArgs, output_option, scan_options, user_errors, write_output
 
 
@@ -38,18 +40,43 @@ def diff(
 ) -> None:
     """Mutes added, removed and changed between the commits BASE and HEAD.
 
+    The mute policy (as for `grabber check`: --config, the repository's grabber.toml, or
+    the default) judges what HEAD adds or changes; its summary reads like
+    "+2 mutes, 1 without a ticket".
+
     \b
     Examples:
       grabber diff . origin/main HEAD --format markdown >> "$GITHUB_STEP_SUMMARY"
       grabber diff . main feature --fail-on-added   # exit 3 when mutes were added
     """
+    from ..policy.check import context_at, diff_summary, judge_diff
+    from ..sinks.findings import finding_rows
     from ..sinks.formats import to_json_text
 
+    local = Path(repository) if Path(repository).is_dir() else None
+    if scan.config_file is None and local is not None:
+        scan = dataclasses.replace(scan, config_file=local_policy_file(local))
+    policy = policy_for(scan.config_file, local)
+    settings = scan.settings()
     result = diff_refs(
-        repository, base, head, scan.settings(), workers=scan.workers, cache_dir=scan.cache_dir
+        repository, base, head, settings, workers=scan.workers, cache_dir=scan.cache_dir
     )
+    head_context = context_at(repository, head, settings, cache_dir=scan.cache_dir)
+    findings = judge_diff(result, policy, head_context)
+    summary = diff_summary(result, findings)
     with TIMINGS.phase("render"):
-        text = render_markdown(result) if fmt == "markdown" else to_json_text(result.to_dict())
+        if fmt == "markdown":
+            appendix = ["#### Policy", "", *finding_rows(findings)] if findings else []
+            text = render_markdown(result, note=f"**Policy:** {summary}.", appendix=appendix)
+        else:
+            verdict = {
+                "summary": summary,
+                "source": policy.source,
+                "errors": sum(f.severity == "error" for f in findings),
+                "warnings": sum(f.severity == "warning" for f in findings),
+                "findings": [f.to_dict() for f in findings],
+            }
+            text = to_json_text(result.to_dict() | {"policy": verdict})
         write_output(text, output)
     if fail_on_added and result.added:
         click.get_current_context().exit(3)

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import BUILTIN_KINDS, Settings, pytest_ini
+from ..diff import MuteDiff
 from ..model import MutedTest, Snapshot, utc_now
-from ..source import Checkout, SourceError
+from ..source import Checkout, SourceError, SourceFile
+
+if TYPE_CHECKING:
+    from ..source.local import DirectoryCheckout
 from .load import Policy
 from .rules import RULES, Context, Rule, Totals
 
@@ -221,6 +226,40 @@ def check_repository(
     return Report(snapshot, policy, findings, len(judged), base, baseline)
 
 
+def judge_diff(result: MuteDiff, policy: Policy, context: Context) -> tuple[Finding, ...]:
+    """The findings on what a diff added or changed (and the budget against its base)."""
+    judged = result.added + tuple(change.after for change in result.changed)
+    return evaluate(policy, result.head, context, judged=judged, base=result.base)
+
+
+def diff_summary(result: MuteDiff, findings: tuple[Finding, ...]) -> str:
+    """'+2 mutes, 1 without a ticket': what a pull request does to the mute debt."""
+    added = len(result.added)
+    parts = [f"+{added} {'mute' if added == 1 else 'mutes'}"]
+    if result.removed:
+        parts.append(f"{len(result.removed)} removed")
+    if result.changed:
+        parts.append(f"{len(result.changed)} changed")
+    per_rule = Counter(f.rule.name for f in findings if f.record is not None)
+    parts += [f"{per_rule[name]} {rule.summary}" for name, rule in RULES.items() if per_rule[name]]
+    parts += [f.message for f in findings if f.record is None]
+    return ", ".join(parts)
+
+
+def context_at(
+    repository: str, ref: str, settings: Settings, *, cache_dir: Path | None = None
+) -> Context:
+    """The Context of a repository at a commit (its pytest config and conftest.py files)."""
+    from ..source.git import Revision, commit_time
+    from ..source.open import open_git
+
+    repo = open_git(repository, cache_dir=cache_dir)
+    commit = repo.commit_of(ref)
+    return context_of(
+        repo.checkout(Revision(ref, commit, commit_time(repo.git_dir, commit))), settings
+    )
+
+
 def repository_root(start: Path) -> Path:
     """The top of the git work tree holding `start` (or `start` itself outside git)."""
     from ..source.gitrun import run_git
@@ -261,15 +300,46 @@ def check_files(
         worktree_checkout(top, label) if probe(top) else DirectoryCheckout(top, label=label)
     )
     policy.check_globs(f.path for f in whole.files())
-    checkout = DirectoryCheckout(
-        top,
-        label=label,
-        branch=whole.branch,
-        commit=whole.commit,
-        committed_at=whole.committed_at,
-        paths=relative,
+    checkout = _HashedFiles(
+        DirectoryCheckout(
+            top,
+            label=label,
+            branch=whole.branch,
+            commit=whole.commit,
+            committed_at=whole.committed_at,
+            paths=relative,
+        )
     )
     with open_scan_cache(cache_dir) as cache:
         snapshot = snapshot_of(checkout, settings, workers=1, cache=cache)
     findings = evaluate(policy, snapshot, context_of(whole, settings), totals=False)
     return Report(snapshot, policy, findings, len(snapshot.muted))
+
+
+class _HashedFiles:
+    """A few files on disk, listed with their git blob ids: the scan cache then answers for
+    every file it has seen before, and a commit of unchanged files needs no parser at all."""
+
+    def __init__(self, checkout: DirectoryCheckout) -> None:
+        self.checkout = checkout
+        self.repo = checkout.repo
+        self.branch = checkout.branch
+        self.commit = checkout.commit
+        self.committed_at = checkout.committed_at
+
+    def files(self) -> list[SourceFile]:
+        from ..scan.tree import git_blob_id
+
+        listed = self.checkout.files()
+        hashed = {
+            item.path: replace(item, blob_id=git_blob_id(data))
+            for item, data in self.checkout.read(f for f in listed if not f.error)
+            if isinstance(data, bytes)
+        }
+        return [hashed.get(f.path, f) for f in listed]
+
+    def read(self, files: Iterable[SourceFile]) -> Iterator[tuple[SourceFile, bytes | str]]:
+        return self.checkout.read(files)
+
+    def read_root_file(self, name: str) -> bytes | None:
+        return self.checkout.read_root_file(name)

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from ..__about__ import __version__
+from ..diff import _md as md
 from ..model import TOOL_NAME, iso
 from ..policy.check import Finding, Report
 from ..policy.rules import RULES
@@ -181,22 +182,6 @@ def render_gitlab(report: Report) -> str:
 
 
 # Markdown --------------------------------------------------------------------------------
-
-
-def md(value: Any) -> str:
-    """A table cell: no HTML, no pipes or backticks that end it early, one line."""
-    text = "" if value is None else str(value)
-    for old, new in (
-        ("&", "&amp;"),
-        ("<", "&lt;"),
-        (">", "&gt;"),
-        ("|", "\\|"),
-        ("`", "\\`"),
-        ("\r", " "),
-        ("\n", " "),
-    ):
-        text = text.replace(old, new)
-    return text
 
 
 def finding_rows(findings: tuple[Finding, ...]) -> list[str]:
