@@ -10,6 +10,7 @@ import jsonschema
 import pytest
 
 from xfail_grabber.cli import main
+from xfail_grabber.fleet import load_fleet
 
 from .conftest import OLD, RECENT, make_repo, write_fleet
 
@@ -159,3 +160,30 @@ def test_jobs_index_without_a_count_is_a_usage_error(
     monkeypatch.setenv("JOB_COMPLETION_INDEX", "0")
     code, _, err = run(capsys, "dump", "--config", str(fleet_file))
     assert code == 2 and "JOB_COMPLETION_INDEX is set but not the shard count" in err
+
+
+def test_readme_documents_the_fleet_and_its_example_file_is_valid(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    section = readme.split("<!-- section: fleet -->")[1].split("<!-- end section: fleet -->")[0]
+    for text in (
+        "xfailflake_grabber.py redshift",
+        "grabber push --config fleet.toml",
+        "grabber dump --config fleet.toml",
+        "grabber history --config fleet.toml",
+        "--jobs",
+        "--shard INDEX/COUNT",
+        "--shards N",
+        "JOB_COMPLETION_INDEX",
+        "deploy/kubernetes/cronjob.yaml",
+        "deploy/github/daily.yml",
+    ):
+        assert text in section, text
+    for path in ("deploy/kubernetes/cronjob.yaml", "deploy/github/daily.yml"):
+        assert (root / path).is_file()
+    example = section.split("```toml\n")[1].split("```")[0]
+    fleet = load_fleet(write_fleet(tmp_path / "fleet.toml", example))
+    assert [r.branches for r in fleet.repos] == [
+        ("main", "master", "release/*"),
+        ("master", "1.*"),
+    ]

@@ -158,7 +158,10 @@ def tip_dates(spec: RepoSpec, branches: list[str], cache_dir: Path | None) -> di
     try:
         run_git(["init", "-q", "--bare", str(scratch)])
         refspecs = [f"+refs/heads/{b}:refs/heads/{b}" for b in branches]
-        args = ["fetch", "-q", "--no-tags", "--depth=1", "--filter=tree:0"]
+        # No auto gc/maintenance and no FETCH_HEAD: the repository lives for one fetch.
+        quiet = ["-c", "gc.auto=0", "-c", "maintenance.auto=false"]
+        args = [*quiet, "fetch", "-q", "--no-tags", "--no-write-fetch-head", "--depth=1"]
+        args.append("--filter=tree:0")
         try:
             # A plain path would make git name the promisor remote after it, which it refuses.
             where = remote.url if remote else Path(spec.url).resolve().as_uri()
