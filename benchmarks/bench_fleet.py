@@ -214,13 +214,15 @@ def main(argv: list[str] | None = None) -> int:
         config = fleet_file(tmp / "fleet.toml", urls, "30d")
         dormant = fleet_file(tmp / "dormant.toml", urls, "1h")
 
-        seconds, _ = timed(
-            "dump", "--config", str(dormant), "--jobs", "1", "--cache-dir", str(tmp / "c0"),
-            env=env,
-        )  # fmt: skip
-        results["overhead_ms_per_repo"] = 1000 * seconds / args.repos
-        print(f"overhead (nothing active, --jobs 1): {seconds:.1f}s, "
-              f"{results['overhead_ms_per_repo']:.0f} ms a repository", flush=True)  # fmt: skip
+        for jobs in ("1", str(default_jobs())):
+            seconds, _ = timed(
+                "dump", "--config", str(dormant), "--jobs", jobs,
+                "--cache-dir", str(tmp / f"c0-{jobs}"), env=env,
+            )  # fmt: skip
+            results[f"overhead_ms_per_repo_jobs_{jobs}"] = 1000 * seconds / args.repos
+            print(f"overhead (nothing active, --jobs {jobs}): {seconds:.1f}s, "
+                  f"{1000 * seconds / args.repos:.0f} ms a repository", flush=True)  # fmt: skip
+        results["overhead_ms_per_repo"] = results["overhead_ms_per_repo_jobs_1"]
         if args.compare_tips:
             results["tips"] = compare_tips(urls[: args.compare_tips], tmp)
             print(f"tips: {results['tips']}", flush=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,8 @@ from xfail_grabber.fleet.actions import Dump, Push
 from xfail_grabber.fleet.run import Action
 from xfail_grabber.sinks.db import latest_snapshot
 
-from .conftest import OLD, RECENT, make_repo, write_fleet
+from ..source.gitutil import commit, git
+from .conftest import OLD, RECENT, make_repo, mute, write_fleet
 
 
 @pytest.fixture
@@ -93,3 +95,25 @@ def test_a_shard_takes_its_share(fleet: Fleet, tmp_path: Path) -> None:
         lines, _, _ = run(fleet, Dump(), tmp_path, jobs=1, shard=Shard(index, 3))
         seen += [(json.loads(x)["repo"], json.loads(x)["branch"]) for x in lines]
     assert sorted(seen) == sorted(set(seen)) and len(seen) == 3
+
+
+def test_a_warm_cache_needs_one_fetch_per_repository(
+    fleet: Fleet, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    first, _, _ = run(fleet, Dump(), tmp_path, jobs=1)
+    a = tmp_path / "a"
+    git(a, "branch", "-D", "release/2")
+    git(a, "checkout", "-q", "-b", "release/3")  # a new active branch on the remote
+    commit(a, {"tests/test_release_3.py": mute("release_3")}, "r3", date=RECENT)
+    git(a, "checkout", "-q", "main")
+    with caplog.at_level(logging.DEBUG, logger="xfail_grabber"):
+        second, _, summary = run(fleet, Dump(), tmp_path, jobs=1)
+    commands = [r.getMessage() for r in caplog.records if r.getMessage().startswith("running git")]
+    # a and b are in the cache: one fetch each, no ls-remote, no fetch of the tips. The local
+    # path c is read in place; the missing repository is still asked (and fails).
+    assert sum(" ls-remote " in c for c in commands) == 1
+    assert sum(" fetch -q --prune " in c for c in commands) == 2
+    assert not any("--depth=1" in c for c in commands)
+    assert sorted(json.loads(x)["branch"] for x in first) == ["main", "master", "release/2"]
+    assert sorted(json.loads(x)["branch"] for x in second) == ["main", "master", "release/3"]
+    assert summary.failures[0].branch is None

@@ -7,6 +7,8 @@
 - `active_within` needs the tips' commit dates: the tips alone (one commit each, no trees, no
   blobs) are fetched in one shallow request into a scratch repository, so a repository whose
   branches are all dormant is never cloned.
+- A repository already in the clone cache (a persistent cache, a local path) skips both: one
+  fetch of the clone brings its branches and their dates (`local_branches`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..source import SourceError
-from ..source.clones import Remote, clone_error, default_cache_dir, is_url, parse_remote
+from ..source.clones import (
+    COMPLETE_MARKER,
+    Remote,
+    clone_error,
+    clone_path,
+    default_cache_dir,
+    is_url,
+    parse_remote,
+)
 from ..source.gitrun import GitFailed, run_git
 from .file import RepoSpec
 
@@ -186,3 +196,35 @@ def tip_dates(spec: RepoSpec, branches: list[str], cache_dir: Path | None) -> di
         if stamp.isdigit():
             dates[name] = datetime.fromtimestamp(int(stamp), UTC)
     return dates
+
+
+def has_clone(spec: RepoSpec, cache_dir: Path | None) -> bool:
+    """Whether the repository can be read without asking the remote first: a local path, or
+    a URL whose clone is in the cache."""
+    remote = _remote_of(spec)
+    if remote is None:
+        return True
+    return (clone_path(remote, cache_dir) / COMPLETE_MARKER).is_file()
+
+
+def local_branches(git_dir: Path) -> tuple[RemoteBranches, dict[str, datetime]]:
+    """The branches of a (fetched) repository and their tips' dates, in one for-each-ref."""
+    out = run_git(
+        [
+            "for-each-ref",
+            "--format=%(objectname) %(committerdate:unix) %(refname:strip=2)",
+            "refs/heads",
+        ],
+        git_dir=git_dir,
+    ).stdout.decode("utf-8", "surrogateescape")
+    tips: dict[str, str] = {}
+    dates: dict[str, datetime] = {}
+    for line in out.splitlines():
+        sha, stamp, name = line.split(" ", 2)
+        tips[name] = sha
+        if stamp.isdigit():
+            dates[name] = datetime.fromtimestamp(int(stamp), UTC)
+    head = run_git(["symbolic-ref", "-q", "--short", "HEAD"], git_dir=git_dir, check=False)
+    return RemoteBranches(
+        head.stdout.decode("utf-8", "surrogateescape").strip() or None, tips
+    ), dates

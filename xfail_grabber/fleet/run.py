@@ -24,9 +24,9 @@ from typing import Protocol, TextIO
 
 from ..config import Settings
 from ..model import Snapshot, utc_now
-from ..source.open import GitRepository
+from ..source.open import GitRepository, open_git
 from .file import Fleet, RepoSpec
-from .plan import Shard, list_branches, match_branches, tip_dates
+from .plan import Shard, has_clone, list_branches, local_branches, match_branches, tip_dates
 
 log = logging.getLogger("xfail_grabber.fleet")
 
@@ -96,20 +96,28 @@ def run_repo(task: Task, emit: Emit | None = None) -> RepoResult:
     result = RepoResult(spec.url)
     write = emit if emit is not None else result.lines.append
     try:
-        branches = match_branches(spec, list_branches(spec))
+        repo: GitRepository | None = None
+        dates: dict[str, datetime] | None = None
+        if has_clone(spec, task.cache_dir):
+            # Fetching the clone (needed anyway to scan) lists the branches and their dates.
+            repo = open_git(spec.url, cache_dir=task.cache_dir)
+            remote, dates = local_branches(repo.git_dir)
+        else:
+            remote = list_branches(spec)
+        branches = match_branches(spec, remote)
         if task.shard is not None:
             branches = [b for b in branches if task.shard.takes(spec.identity, b)]
         result.matched = len(branches)
         if branches and spec.active_within is not None:
-            dates = tip_dates(spec, branches, task.cache_dir)
+            if dates is None:
+                dates = tip_dates(spec, branches, task.cache_dir)
             since = task.now - spec.active_within
             branches = [b for b in branches if b in dates and dates[b] >= since]
         result.active = len(branches)
         if not branches:
             return result
-        from ..source.open import open_git
-
-        repo = open_git(spec.url, cache_dir=task.cache_dir)
+        if repo is None:
+            repo = open_git(spec.url, cache_dir=task.cache_dir)
     except Exception as exc:  # one repository must not stop the fleet
         result.failures.append(Failure(spec.url, None, _one_line(exc)))
         return result

@@ -191,9 +191,14 @@ def fetch_ref(remote: Remote, git_dir: Path, ref: str) -> str | None:
     return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
 
 
+def clone_path(remote: Remote, cache_dir: Path | None) -> Path:
+    """Where the cached clone of `remote` is (or would be)."""
+    return (cache_dir or default_cache_dir()) / "repos" / f"{_key(remote)}.git"
+
+
 def cached_clone(remote: Remote, cache_dir: Path | None, *, fetch: bool = True) -> Path:
     """The bare clone of `remote` in the cache, cloned or brought up to date."""
-    root = (cache_dir or default_cache_dir()) / "repos"
+    root = clone_path(remote, cache_dir).parent
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
