@@ -34,7 +34,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,9 +42,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(HERE), str(ROOT)]
 import synth  # noqa: E402
-from hostinfo import cpu_model  # noqa: E402
+from hostinfo import PeakRss, cpu_model  # noqa: E402
 
-PAGE = os.sysconf("SC_PAGE_SIZE")
 MAX_PEAK_MB = 400.0
 EXTRA_WORDS = ("skipIf", "skipUnless", "skipTest", "expectedFailure")
 AST_LOOP = """
@@ -102,43 +100,14 @@ class Measure:
         return statistics.median(r.cpu_seconds for r in self.runs)
 
 
-def tree_rss(root: int) -> int:
-    """Sum of VmRSS over `root` and its descendants (via /proc/<pid>/task/<tid>/children)."""
-    total, stack, seen = 0, [root], set()
-    while stack:
-        pid = stack.pop()
-        if pid in seen:
-            continue
-        seen.add(pid)
-        try:
-            with open(f"/proc/{pid}/statm", "rb") as handle:
-                total += int(handle.read().split()[1]) * PAGE
-            for tid in os.listdir(f"/proc/{pid}/task"):
-                with open(f"/proc/{pid}/task/{tid}/children", "rb") as handle:
-                    stack.extend(int(child) for child in handle.read().split())
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            continue  # the process ended between two reads
-    return total
-
-
 def run_once(argv: list[str], *, cwd: Path, env: dict[str, str]) -> Run:
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err)
-        peak = [0]
-        done = threading.Event()
-
-        def sample() -> None:
-            while not done.is_set():
-                peak[0] = max(peak[0], tree_rss(proc.pid))
-                done.wait(0.02)
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - start
-        done.set()
-        sampler.join()
+        with PeakRss(proc.pid) as sampled:
+            _, status, usage = os.wait4(proc.pid, 0)
+            seconds = time.perf_counter() - start
+        peak = [sampled.peak]
         proc.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         stderr = err.read().decode("utf-8", "replace")

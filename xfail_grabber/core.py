@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .config import Settings, discovery_from_files
 from .model import Snapshot, utc_now
-from .scan.tree import scan_checkout
+from .scan.incremental import scan_checkout
 from .source import Checkout, SourceFile
 from .source.cache import ScanCache, open_scan_cache
 from .source.open import open_source

@@ -9,28 +9,22 @@ from __future__ import annotations
 
 import calendar
 import logging
-import multiprocessing
-import os
 import re
-import threading
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from .config import Settings
 from .model import Snapshot, utc_now
-from .source import SourceError, SourceFile
-from .source.cache import ScanCache
-from .source.git import BlobSet, GitCheckout, Revision, prefetch_blobs
+from .source import SourceError
+from .source.git import Revision, is_promisor, prefetch_blobs
 from .source.gitrun import run_git
 from .source.open import GitRepository
 
 log = logging.getLogger("xfail_grabber")
 
-# Below this many commits a process each, scanning them in parallel does not pay.
-MIN_COMMITS_PER_PROCESS = 8
 _EVERY = re.compile(r"^(?:(day|week|month)|(\d+)([dw]))$")
 
 
@@ -149,6 +143,23 @@ def commits_at(repo: GitRepository, tip: str, moments: list[datetime]) -> list[P
     return result
 
 
+@dataclass
+class HistoryProgress:
+    """Where a history run is, for a progress display (`progress=` of scan_history)."""
+
+    points: int  # points to produce
+    done: int = 0  # points produced
+    commits: int = 0  # commits scanned (a commit standing for several points counts once)
+    parsed: int = 0  # files parsed
+    started: float = field(default_factory=time.monotonic)
+
+    def eta(self) -> float | None:
+        """Seconds left, from the pace so far (None before the first point)."""
+        if self.done == 0:
+            return None
+        return (time.monotonic() - self.started) / self.done * (self.points - self.done)
+
+
 def scan_history(
     repo: GitRepository,
     branch: str | None,
@@ -158,10 +169,16 @@ def scan_history(
     workers: int | None = None,
     cache_dir: Path | None = None,
     skip: set[tuple[str, str]] | None = None,
+    progress: Callable[[HistoryProgress], None] | None = None,
 ) -> Iterator[tuple[Point, Snapshot]]:
-    """Scan the branch at each moment; `skip` holds (commit, ISO day) pairs already stored."""
-    from .core import snapshot_of
+    """Scan the branch at each moment; `skip` holds (commit, ISO day) pairs already stored.
+
+    The first commit is scanned in full, each next one updated from the one before by the
+    files that changed between them (walk.py). `progress` is called before the first point
+    and after each.
+    """
     from .source.cache import open_scan_cache
+    from .walk import CommitWalk
 
     head = repo.resolve(branch)
     if head.commit is None:
@@ -173,117 +190,38 @@ def scan_history(
     ]
     if skip:
         log.info("%d points already stored", len(moments) - len(todo))
-    checkouts = {
-        p.commit: repo.checkout(Revision(head.branch, p.commit, p.committed_at)) for p in todo
-    }
-    # A partial clone: every point's missing blobs in one fetch, not one fetch per point.
-    prefetch_blobs(
-        repo.git_dir,
-        list(checkouts),
-        set().union(*(c.wanted_blobs() for c in checkouts.values())),
-        repo.auth,
-    )
-    # Commits with the same Python files and pytest configuration (the weeks that changed
-    # only docs or CI) have the same records: one scan stands for all of them.
-    same_as: dict[str, str] = {}
-    first_with: dict[str, str] = {}
-    for commit, checkout in checkouts.items():
-        same_as[commit] = first_with.setdefault(checkout.content_key(), commit)
-    distinct = {c: checkouts[c] for c in dict.fromkeys(same_as.values())}
-    scanned: dict[str, Snapshot] = {}
+    if is_promisor(repo.git_dir):
+        # A partial clone: every point's missing blobs in one fetch, not one fetch per point.
+        checkouts = [repo.checkout(Revision(head.branch, p.commit, p.committed_at)) for p in todo]
+        prefetch_blobs(
+            repo.git_dir,
+            [p.commit for p in todo],
+            set().union(*(c.wanted_blobs() for c in checkouts)),
+            repo.auth,
+        )
+    state = HistoryProgress(points=len(todo))
+    if progress is not None:
+        progress(state)
     with open_scan_cache(cache_dir) as cache:
-        if len(distinct) > 1:
-            warm_up(repo, list(distinct.values()), settings, cache, workers=workers)
-        processes = min(workers or os.cpu_count() or 1, len(distinct) // MIN_COMMITS_PER_PROCESS)
-        if processes >= 2:
-            stream = _in_processes(list(distinct.values()), settings, cache_dir, processes)
-        else:
-            stream = (
-                (commit, snapshot_of(checkout, settings, workers=workers, cache=cache))
-                for commit, checkout in distinct.items()
-            )
-        for point in todo:
-            scanned_as = same_as[point.commit]
-            while scanned_as not in scanned:
-                commit, snapshot = next(stream)
-                scanned[commit] = snapshot
-            yield (
-                point,
-                replace(
-                    scanned[scanned_as],
+        walk = CommitWalk(repo, head.branch, settings, cache, workers=workers)
+        try:
+            for point in todo:
+                result = walk.scan(point.commit, point.committed_at)
+                snapshot = Snapshot(
+                    repo=repo.label,
+                    branch=head.branch,
                     commit=point.commit,
                     committed_at=point.committed_at,
                     scanned_at=point.at,
-                ),
-            )
-
-
-def _scan_commits(
-    checkouts: list[GitCheckout], settings: Settings, cache_dir: Path | None
-) -> list[Snapshot]:
-    """Scan some commits in a process of its own (their files are in the scan cache)."""
-    from .core import snapshot_of
-    from .source.cache import open_scan_cache
-
-    with open_scan_cache(cache_dir) as cache:
-        return [snapshot_of(c, settings, workers=1, cache=cache) for c in checkouts]
-
-
-def _in_processes(
-    checkouts: list[GitCheckout], settings: Settings, cache_dir: Path | None, processes: int
-) -> Iterator[tuple[str, Snapshot]]:
-    """(commit, snapshot) in order, the commits split into `processes` contiguous runs.
-
-    After the warm-up a commit's scan is mostly reading the cache and linking files, work of
-    the main process alone; several processes take a share of the commits each. The
-    checkouts travel listed already (the warm-up listed them).
-    """
-    size = -(-len(checkouts) // processes)
-    groups = [checkouts[i : i + size] for i in range(0, len(checkouts), size)]
-    # fork is fast, but unsafe from a process that runs threads (the server does).
-    method = "fork" if threading.active_count() == 1 else "forkserver"
-    with ProcessPoolExecutor(len(groups), mp_context=multiprocessing.get_context(method)) as pool:
-        futures = [pool.submit(_scan_commits, group, settings, cache_dir) for group in groups]
-        for group, future in zip(groups, futures, strict=True):
-            for checkout, snapshot in zip(group, future.result(), strict=True):
-                assert checkout.commit is not None
-                yield checkout.commit, snapshot
-
-
-def warm_up(
-    repo: GitRepository,
-    checkouts: list[GitCheckout],
-    settings: Settings,
-    cache: ScanCache,
-    *,
-    workers: int | None = None,
-) -> None:
-    """Scan every file version of the commits in a few large batches, to fill the cache.
-
-    Scanned commit by commit, each commit's handful of changed files would pay for a parser
-    pool of its own; in layers (the first version of every path, then the second...) they
-    are parsed together. The commits' own scans then read them from the cache, and work out
-    what depends on other files (mark aliases, base classes) per commit as usual.
-    """
-    from .config import discovery_from_files
-    from .scan.tree import scan_checkout
-
-    layers: list[list[SourceFile]] = []
-    depth: dict[str, int] = {}
-    seen: set[tuple[str, str | None]] = set()
-    for checkout in checkouts:
-        for item in checkout.files():
-            if item.error is None and (item.path, item.blob_id) not in seen:
-                seen.add((item.path, item.blob_id))
-                level = depth.get(item.path, 0)
-                depth[item.path] = level + 1
-                if level == len(layers):
-                    layers.append([])
-                layers[level].append(item)
-    # Discovery (which files are tests) from the newest commit; a commit whose pytest
-    # configuration differs just scans what its own settings find uncached.
-    newest = settings.with_discovery(discovery_from_files(checkouts[-1].read_root_file))
-    for layer in layers:
-        log.info("history: scanning %d file versions in one batch", len(layer))
-        blobs = BlobSet(repo.git_dir, layer, label=repo.label, auth=repo.auth)
-        scan_checkout(blobs, newest, workers=workers, cache=cache)
+                    markers=walk.settings.kinds,
+                    muted=result.records,
+                    errors=result.errors,
+                    files_scanned=result.files_scanned,
+                )
+                state.done += 1
+                state.commits, state.parsed = walk.counts.commits, walk.counts.parsed
+                if progress is not None:
+                    progress(state)
+                yield point, snapshot
+        finally:
+            walk.close()

@@ -3,8 +3,7 @@
 The scan adds to one process-wide `TIMINGS`; the command line resets it at the start of a
 run and prints `TIMINGS.report()` on stderr at the end with -vv. Parsing runs in worker
 processes alongside reading: `parse` is the time the run itself spent handing files to the
-parsers and waiting for their results, not the parsers' total CPU time. Scans that history
-runs in child processes are not counted.
+parsers and waiting for their results, not the parsers' total CPU time.
 """
 
 from __future__ import annotations

@@ -271,7 +271,7 @@ def test_history_of_a_partial_clone_fetches_blobs_once(
     assert len(requests) <= 6, requests
 
 
-def test_many_commits_scanned_in_several_processes_give_the_same_output(
+def test_one_or_two_workers_give_the_same_output(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = init_repo(tmp_path / "long")
@@ -342,19 +342,21 @@ def test_commits_with_the_same_python_files_are_scanned_once(
     assert [r["commit"] for r in rows] == commits
     assert [r["committed_at"][:10] for r in rows] == [f"2024-03-0{d}" for d in range(1, 6)]
     assert [r["muted"][0]["reason"] for r in rows] == ["flaky"] * 4 + ["changed"]
-    assert len(scanned) == 2  # the first commit and the last
+    assert scanned == [1, 1]  # the first commit in full, then the one file of the last
 
 
-def count_scans(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
-    """The commits `history` scans, in order (wraps the real scan; nothing is faked)."""
-    import xfail_grabber.core as core
+def count_scans(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The scans `history` computes (a full scan or an update), each as the number of files
+    it read (wraps the real scan; nothing is faked)."""
+    from xfail_grabber.scan.incremental import TreeScan
 
-    scanned: list[str | None] = []
-    real = core.snapshot_of
+    scanned: list[int] = []
+    real = TreeScan.update
 
-    def counting(checkout, *args, **kwargs):  # type: ignore[no-untyped-def]
-        scanned.append(checkout.commit)
-        return real(checkout, *args, **kwargs)
+    def counting(self, source, *, removed=(), added=(), **kwargs):  # type: ignore[no-untyped-def]
+        added = list(added)
+        scanned.append(len(added))
+        return real(self, source, removed=removed, added=added, **kwargs)
 
-    monkeypatch.setattr(core, "snapshot_of", counting)
+    monkeypatch.setattr(TreeScan, "update", counting)
     return scanned

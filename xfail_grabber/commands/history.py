@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
+from typing import TextIO
 
 import click
 
-from ..history import HistoryError, moments, scan_history
+from ..history import HistoryError, HistoryProgress, moments, scan_history
 from ..model import Snapshot
 from ..source.open import open_git
 from ..timings import TIMINGS
@@ -42,6 +44,11 @@ from .fleet import FleetArgs, fleet_mode, fleet_options, run_fleet_command
     help="Store the snapshots in this database (skipping stored points) instead of printing JSONL.",
 )
 @fleet_options
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="A progress bar on stderr (default: when stderr is a terminal).",
+)
 @user_errors
 def history(
     repository: str | None,
@@ -52,6 +59,7 @@ def history(
     scan: ScanArgs,
     db_url: str | None,
     fleet: FleetArgs,
+    progress: bool | None,
 ) -> None:
     """Snapshots of BRANCH (default: the repository's HEAD) at past points in time.
 
@@ -93,21 +101,23 @@ def history(
     skip: set[tuple[str, str]] = set()
     if db_url:
         store, skip = _database(db_url, repo.label, label_branch)
-    tty = sys.stderr.isatty()
+    if progress is None:
+        progress = sys.stderr.isatty()
+    bar = ProgressBar(sys.stderr) if progress else None
+    found = scan_history(
+        repo,
+        branch,
+        wanted,
+        settings,
+        workers=workers,
+        cache_dir=cache_dir,
+        skip=skip,
+        progress=bar,
+    )
     done = 0
     try:
-        for done, (point, snapshot) in enumerate(
-            scan_history(
-                repo, branch, wanted, settings, workers=workers, cache_dir=cache_dir, skip=skip
-            ),
-            start=1,
-        ):
-            if tty:
-                sys.stderr.write(
-                    f"\rhistory: {done}/{len(wanted)} points "
-                    f"({point.at.date()} {point.commit[:10]})"
-                )
-                sys.stderr.flush()
+        for _, snapshot in found:
+            done += 1
             if store is not None and db_url:
                 with TIMINGS.phase("push"):
                     store(db_url, snapshot)
@@ -121,10 +131,54 @@ def history(
             raise
         raise click.ClickException(error) from None
     finally:
-        if tty:
-            sys.stderr.write("\n")
+        if bar is not None:
+            bar.end()
     if store is not None:
         click.echo(f"grabber: stored {done} snapshots in the database", err=True)
+
+
+class ProgressBar:
+    """One line on a terminal, redrawn after each point (carriage return, no scrolling)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.drawn = 0
+
+    def __call__(self, state: HistoryProgress) -> None:
+        line = progress_line(state)[: self.columns() - 1]
+        self.stream.write("\r" + line + " " * max(self.drawn - len(line), 0))
+        self.stream.flush()
+        self.drawn = len(line)
+
+    def columns(self) -> int:
+        """The terminal's width (a line longer than it would wrap instead of redrawing)."""
+        try:
+            columns = os.get_terminal_size(self.stream.fileno()).columns
+        except (OSError, ValueError, AttributeError):
+            columns = 0
+        return columns if columns >= 40 else 100  # 0: a terminal that does not say
+
+    def end(self) -> None:
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def progress_line(state: HistoryProgress, width: int = 20) -> str:
+    """`history [#####-----] 26/52 points, 20 commits scanned, 1,234 files parsed, ETA 1:05`"""
+    filled = width * state.done // max(state.points, 1)
+    eta = state.eta()
+    left = "--:--" if eta is None else _clock(eta)
+    return (
+        f"history [{'#' * filled}{'-' * (width - filled)}] {state.done}/{state.points} points, "
+        f"{state.commits:,} commits scanned, {state.parsed:,} files parsed, ETA {left}"
+    )
+
+
+def _clock(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{rest:02d}" if hours else f"{minutes}:{rest:02d}"
 
 
 def _database(

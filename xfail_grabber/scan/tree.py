@@ -1,8 +1,10 @@
-"""Scan a whole checkout: list, prefilter, parse in parallel (cached by blob id), link.
+"""The scanner's machinery: the parser pool and the scan cache's in-memory layer.
 
-Pass 1 parses every file that mentions a marker word. Pass 2 parses the files that mention a
-name pass 1 found exported as a mark alias (`requires_network`), and repeats while new names
-appear. Then imported aliases are resolved across files (link.py).
+`Parser` runs `scan_bytes` on files in worker processes, fed while the main process reads;
+`_cached_facts` answers from decoded facts kept in memory (bounded by size) or the scan cache.
+incremental.py drives them: pass 1 parses every file that mentions a marker word, pass 2 the
+files that mention a name pass 1 found exported as a mark alias (`requires_network`), until no
+new name appears; then imported aliases are resolved across files (link.py).
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import multiprocessing
 import os
 import sys
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -22,8 +23,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..config import Settings
+from ..lru import ByteLRU
 from ..model import DynamicSite, MutedTest, ScanError
-from ..source import Checkout, SourceFile
+from ..source import SourceFile
 from ..timings import TIMINGS
 from .facts import FileFacts
 
@@ -31,7 +33,6 @@ log = logging.getLogger("xfail_grabber.scan")
 
 SCANNER_VERSION = "3"
 PARALLEL_MIN_FILES = 16
-MAX_BASE_ROUNDS = 5
 NEGATIVE = b"-"  # cache value: the file mentions no marker word
 
 
@@ -175,177 +176,16 @@ def _progress(total: int, enabled: bool) -> Iterator[None]:
             sys.stderr.flush()
 
 
-def scan_checkout(
-    checkout: Checkout,
-    settings: Settings,
-    *,
-    workers: int | None = None,
-    progress: bool = False,
-    cache: ScanCache | None = None,
-) -> ScanResult:
-    from .link import Linker
-    from .words import keyword_bytes_pattern
-
-    discovery = settings.discovery
-    files = [
-        f
-        for f in checkout.files()
-        if not any(discovery.skips_dir(part) for part in f.path.split("/")[:-1])
-    ]
-    errors = [ScanError(f.path, f.error) for f in files if f.error]
-    files = [f for f in files if not f.error]
-    is_test = {f.path: discovery.is_test_file(f.path) for f in files}
-    prefilter = TIMINGS.search(
-        keyword_bytes_pattern(settings.mark_names), "prefilter", "prefiltered out"
-    )
-    fingerprint = settings.fingerprint() + SCANNER_VERSION
-
-    def key(item: SourceFile, blob: str, *extra: str) -> str:
-        return hashlib.sha256(
-            "\0".join([fingerprint, item.path, blob, str(is_test[item.path]), *extra]).encode()
-        ).hexdigest()
-
-    facts: dict[str, FileFacts] = {}
-    negatives: dict[str, tuple[SourceFile, str]] = {}  # path -> (file, blob id)
-    blobs: dict[str, str] = {}
-    resolved = _cached_facts(cache, {key(f, f.blob_id): f for f in files if f.blob_id})
-    to_store: dict[str, bytes] = {}
-    parser = Parser(settings, workers)
-    job_keys: dict[str, str] = {}
-    tick = _progress(len(files), progress)
-    next(tick)
-    for item in files:
-        if item.path not in resolved:
-            continue
-        blobs[item.path] = item.blob_id or ""
-        found = resolved[item.path]
-        if found is None:
-            negatives[item.path] = (item, item.blob_id or "")
-        else:
-            facts[item.path] = found
-        next(tick)
-    try:
-        unread = [f for f in files if f.path not in resolved]
-        for item, data in checkout.read(unread):
-            next(tick)
-            if isinstance(data, str):
-                errors.append(ScanError(item.path, data))
-                continue
-            blob = item.blob_id or git_blob_id(data)
-            blobs[item.path] = blob
-            if prefilter.search(data):
-                parser.submit((item.path, data, is_test[item.path], ()))
-                job_keys[item.path] = key(item, blob)
-            else:
-                negatives[item.path] = (item, blob)
-                to_store[key(item, blob)] = NEGATIVE
-        for result in parser.results():
-            facts[result.path] = result
-            if result.error is None:
-                to_store[job_keys[result.path]] = result.dumps()
-        # Pass 2: files that only mention names exported as marks by other files.
-        names = _exported(facts.values())
-        negatives_files = {path: item for path, (item, _) in negatives.items()}
-        seen: set[str] = set()
-        while names - seen:
-            seen |= names
-            pattern = keyword_bytes_pattern(sorted(names), only=True)
-            extra = tuple(sorted(names))
-            more: list[tuple[str, bytes, bool, tuple[str, ...]]] = []
-            names_id = hashlib.sha256("\0".join(extra).encode()).hexdigest()
-            miss_keys = {key(item, blob, names_id): item for item, blob in negatives.values()}
-            known = _cached_facts(cache, miss_keys)
-            for path, found in known.items():
-                if found is not None:
-                    facts[path] = found
-                    negatives.pop(path, None)
-            hits = [item for item in miss_keys.values() if item.path not in known]
-            for item, data in checkout.read(hits):
-                if isinstance(data, bytes) and pattern.search(data):
-                    more.append((item.path, data, is_test[item.path], extra))
-                else:
-                    to_store[key(item, blobs[item.path], names_id)] = NEGATIVE
-            for result in parser.run(more):
-                facts[result.path] = result
-                negatives.pop(result.path, None)
-                if result.error is None:
-                    item = negatives_files[result.path]
-                    to_store[key(item, blobs[item.path], names_id)] = result.dumps()
-            names = _exported(facts.values())
-        # Pass 3: the files that define imported bases of test classes, parsed for those
-        # class names (a base without a mark of its own is not selected otherwise).
-        paths = {f.path for f in files}
-        by_path = {f.path: f for f in files}
-        asked: set[tuple[str, tuple[str, ...]]] = set()
-        for _ in range(MAX_BASE_ROUNDS):
-            from .link import Linker
-
-            wanted = Linker(facts, settings).wanted_bases(paths)
-            exported = _exported(facts.values())
-            asks = {
-                p: tuple(sorted(n | exported))
-                for p, n in wanted.items()
-                if p in blobs and (p, tuple(sorted(n))) not in asked
-            }
-            asked.update((p, tuple(sorted(n))) for p, n in wanted.items())
-            if not asks:
-                break
-            base_keys = {
-                key(by_path[p], blobs[p], "bases", *extra): by_path[p] for p, extra in asks.items()
-            }
-            for path, found in _cached_facts(cache, base_keys).items():
-                if found is not None:
-                    facts[path] = found
-                    negatives.pop(path, None)
-                    asks.pop(path)
-            jobs = []
-            for item, data in checkout.read([by_path[p] for p in sorted(asks)]):
-                if isinstance(data, bytes):
-                    jobs.append((item.path, data, is_test[item.path], asks[item.path]))
-            for result in parser.run(jobs):
-                if result.error is None:
-                    facts[result.path] = result
-                    negatives.pop(result.path, None)
-                    item = by_path[result.path]
-                    extra_names = asks[result.path]
-                    to_store[key(item, blobs[item.path], "bases", *extra_names)] = result.dumps()
-    finally:
-        parser.close()
-    if cache is not None and to_store:
-        cache.put_many(to_store)
-        for cache_key, value in to_store.items():
-            _memo_put(cache_key, None if value == NEGATIVE else FileFacts.loads(value))
-    linker = Linker(facts, settings)
-    records: list[MutedTest] = []
-    dynamic: list[DynamicSite] = []
-    for path, item_facts in facts.items():
-        if item_facts.error is not None:
-            errors.append(ScanError(path, item_facts.error))
-            continue
-        if item_facts.note:
-            log.info("%s: %s; read with the regex fallback", path, item_facts.note)
-        records.extend(item_facts.records)
-        if item_facts.pending:
-            records.extend(linker.records(item_facts.pending, path))
-        if item_facts.open_classes:
-            records.extend(linker.class_records(item_facts))
-        dynamic.extend(item_facts.dynamic)
-    records.sort(key=MutedTest.sort_key)
-    errors.sort()
-    dynamic.sort(key=lambda d: (d.path, d.line))
-    return ScanResult(tuple(records), tuple(errors), len(files), tuple(dynamic))
+# Facts already decoded in this process (history scans many commits that share most files),
+# bounded by an estimate of their size in memory: about this many times their pickle.
+DECODED_PER_PICKLED = 4
+MEMO_BYTES = 96 * 1024 * 1024
+_MEMO: ByteLRU[FileFacts | None] = ByteLRU(MEMO_BYTES)
 
 
-# Facts already decoded in this process (history scans many commits that share most files).
-_MEMO: OrderedDict[str, FileFacts | None] = OrderedDict()
-MEMO_ENTRIES = 100_000
-
-
-def _memo_put(cache_key: str, found: FileFacts | None) -> None:
-    _MEMO[cache_key] = found
-    _MEMO.move_to_end(cache_key)
-    while len(_MEMO) > MEMO_ENTRIES:
-        _MEMO.popitem(last=False)
+def remember(cache_key: str, found: FileFacts | None, pickled: int) -> None:
+    """Keep decoded facts (None: no marker word) whose cache entry is `pickled` bytes long."""
+    _MEMO.put(cache_key, found, pickled * DECODED_PER_PICKLED)
 
 
 @TIMINGS.timed("cache", count="cache hits")
@@ -358,9 +198,9 @@ def _cached_facts(
     result: dict[str, FileFacts | None] = {}
     lookups = []
     for cache_key, item in wanted.items():
-        if cache_key in _MEMO:
+        try:
             result[item.path] = _MEMO[cache_key]
-        else:
+        except KeyError:
             lookups.append(cache_key)
     for cache_key, value in cache.get_many(lookups).items():
         item = wanted[cache_key]
@@ -370,7 +210,7 @@ def _cached_facts(
             log.debug("unreadable cache entry for %s; scanning it again", item.path)
             continue
         result[item.path] = found
-        _memo_put(cache_key, found)
+        remember(cache_key, found, len(value))
     return result
 
 

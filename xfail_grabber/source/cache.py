@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..lru import ByteLRU
 from .clones import default_cache_dir
 
 log = logging.getLogger("xfail_grabber.cache")
@@ -30,29 +31,31 @@ _SCHEMA = (
 class ScanCache:
     """get_many / put_many over one SQLite connection (one per process and thread).
 
-    Values read or written are also kept in memory (up to MEMO_LIMIT entries), so scanning
-    many commits in one process (`grabber history`) reads each entry from the file once.
+    Values read or written are also kept in memory, the most recently used up to MEMO_BYTES,
+    so scanning many commits in one process (`grabber history`) reads an entry from the file
+    once while memory stays bounded however long the history.
     """
 
-    MEMO_LIMIT = 200_000
+    MEMO_BYTES = 32 * 1024 * 1024
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._db: sqlite3.Connection | None = None
-        self._memo: dict[str, bytes] = {}
+        self._memo: ByteLRU[bytes] = ByteLRU(self.MEMO_BYTES)
         if path is not None:
             self._db = _connect(path)
 
     def _remember(self, items: dict[str, bytes]) -> None:
-        if len(self._memo) + len(items) > self.MEMO_LIMIT:
-            self._memo.clear()
-        self._memo.update(items)
+        for key, value in items.items():
+            self._memo.put(key, value, len(value))
 
     def get_many(self, keys: list[str]) -> dict[str, bytes]:
         if self._db is None or not keys:
             return {}
-        memo = self._memo
-        found = {key: memo[key] for key in keys if key in memo}
+        found = {}
+        for key in keys:
+            if key in self._memo:
+                found[key] = self._memo[key]
         wanted = [key for key in keys if key not in found] if found else keys
         read: dict[str, bytes] = {}
         try:
