@@ -172,6 +172,36 @@ def test_moves_renames_and_deletes(tmp_path: Path) -> None:
     same_as_fresh_scans(root, snapshots)
 
 
+def test_a_base_class_changed_in_another_file(tmp_path: Path) -> None:
+    """Records of an unchanged test class follow its base class in another file (pass 3
+    parses the base's file for the class name; the link follows the import)."""
+    root = init_repo(tmp_path / "bases")
+    base = "import pytest\n\n\nclass Checks:\n{body}"
+    plain = "    def test_base(self):\n        pass\n"
+    marked = '    @pytest.mark.xfail(reason="base")\n' + plain
+    derived = (
+        "import pytest\n\nfrom tests.base_checks import Checks\n\n\n"
+        '@pytest.mark.skip(reason="derived")\nclass TestDerived(Checks):\n    pass\n'
+    )
+    files = {
+        "tests/__init__.py": "",
+        "tests/base_checks.py": base.format(body=plain),
+        "tests/test_derived.py": derived,
+    }
+    commit(root, files, date="2024-03-01T12:00:00Z")
+    commit(root, {"tests/base_checks.py": base.format(body=marked)}, date="2024-03-02T12:00:00Z")
+    other = {"tests/base_checks.py": None, "tests/checks2.py": base.format(body=marked)}
+    commit(root, other, date="2024-03-03T12:00:00Z")
+    snapshots = history(root, tmp_path / "cache")
+    test = "tests/test_derived.py::TestDerived::test_base"
+    assert [kinds(s) for s in snapshots] == [
+        [(test, "skip", "derived")],
+        [(test, "xfail", "base"), (test, "skip", "derived")],  # by mark line
+        [],  # the base is gone: pytest would fail to import, and the scan finds no test
+    ]
+    same_as_fresh_scans(root, snapshots)
+
+
 def test_a_new_alias_name_reaches_files_without_marker_words(tmp_path: Path) -> None:
     """Pass 2: a file that only names an alias is parsed once some file exports the name."""
     root = init_repo(tmp_path / "names")
