@@ -36,6 +36,40 @@ def test_only_commands_and_cli_import_click() -> None:
     assert offenders == []
 
 
+def _package_imports(path: Path) -> set[str]:
+    """The xfail_grabber modules a file imports, as dotted names (relative imports resolved)."""
+    module = ".".join(("xfail_grabber", *path.relative_to(PACKAGE).with_suffix("").parts))
+    package = module.split(".")[:-1]  # for __init__.py: the package itself
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            name = ".".join([*base, *([node.module] if node.module else [])])
+            found.add(name)
+            found.update(f"{name}.{alias.name}" for alias in node.names)
+    return {name for name in found if name.startswith("xfail_grabber")}
+
+
+def test_the_library_does_not_reach_back_into_the_command_line() -> None:
+    """The flow is one way: commands/ call the library, never the reverse. Only the entry
+    points (the original argv form, `python -m`) may start the command line."""
+    entry_points = {PACKAGE / "compat.py", PACKAGE / "__main__.py", PACKAGE / "cli.py"}
+    offenders = [
+        str(path.relative_to(PACKAGE))
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path not in entry_points
+        and not path.is_relative_to(PACKAGE / "commands")
+        and any(
+            name == "xfail_grabber.cli" or name.startswith("xfail_grabber.commands")
+            for name in _package_imports(path)
+        )
+    ]
+    assert offenders == []
+    assert "xfail_grabber.cli" in _package_imports(PACKAGE / "compat.py")  # the check sees it
+
+
 def test_the_check_sees_a_click_import(tmp_path: Path) -> None:
     for text in (
         "import click\n",
