@@ -13,6 +13,7 @@ import configparser
 import fnmatch
 import functools
 import hashlib
+import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -66,6 +67,7 @@ class Discovery:
     python_functions: tuple[str, ...] = DEFAULT_PYTHON_FUNCTIONS
     norecursedirs: tuple[str, ...] = DEFAULT_NORECURSEDIRS
     source: str | None = None  # the config file these came from
+    markers: tuple[str, ...] = ()  # names the project registers in its `markers` setting
 
     def is_test_file(self, path: str) -> bool:
         return _is_test_file(path, self.python_files)
@@ -130,6 +132,11 @@ class Settings:
     def wants(self, kind: str) -> bool:
         return not self.only or kind in self.only
 
+    @property
+    def retry_flaky(self) -> bool:
+        """`flaky` is a rerun plugin's mark unless the project registers its own `flaky`."""
+        return "flaky" not in self.discovery.markers
+
     def fingerprint(self) -> str:
         """Identifies the settings that change per-file scan results (for caches)."""
         text = repr(
@@ -139,6 +146,7 @@ class Settings:
                 self.discovery.python_classes,
                 self.discovery.python_functions,
                 self.max_parse_bytes,
+                self.retry_flaky,
             )
         )
         return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -170,7 +178,7 @@ def discovery_from_files(read: Callable[[str], bytes | None]) -> Discovery:
         parsed = _split(section.get(key))
         if parsed:
             values[key] = parsed
-    return Discovery(source=name, **values)
+    return Discovery(source=name, markers=registered_markers(section.get("markers")), **values)
 
 
 def pytest_ini(read: Callable[[str], bytes | None]) -> tuple[str, dict[str, Any]] | None:
@@ -183,6 +191,15 @@ def pytest_ini(read: Callable[[str], bytes | None]) -> tuple[str, dict[str, Any]
         if section is not None:
             return name, section
     return None
+
+
+def registered_markers(value: str | list[str] | None) -> tuple[str, ...]:
+    """Marker names of pytest's `markers` setting (`name(args): description` lines)."""
+    if value is None:
+        return ()
+    lines = value.splitlines() if isinstance(value, str) else [str(v) for v in value]
+    names = (re.split(r"[:(]", line, maxsplit=1)[0].strip() for line in lines)
+    return tuple(dict.fromkeys(n for n in names if n.isidentifier()))
 
 
 def _pytest_section(name: str, data: bytes) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from .config import Settings, discovery_from_files
 from .model import Snapshot, utc_now
 from .scan.incremental import scan_checkout
+from .scan.tickets import link_tickets
 from .source import Checkout, SourceFile
 from .source.cache import ScanCache, open_scan_cache
 from .source.open import open_source
@@ -62,7 +63,7 @@ def snapshot_of(
         committed_at=checkout.committed_at,
         scanned_at=utc_now(),
         markers=settings.kinds,
-        muted=result.records,
+        muted=link_tickets(result.records, checkout.repo),
         errors=result.errors,
         files_scanned=result.files_scanned,
         dynamic=result.dynamic,

@@ -45,6 +45,14 @@ class MutedTest:
     # (key, value) pairs, sorted by key; values are JSON scalars or source text.
     kwargs: tuple[tuple[str, JsonValue], ...] = ()
     parser: str = "libcst"
+    # Schema 2: a marked `pytest.param` value (index in its parametrize, pytest's id or None
+    # when it cannot be known), how many collected items the record covers (None: unknown),
+    # a link for the ticket, and whether `reason` is source text rather than a literal.
+    param_index: int | None = None
+    param_id: str | None = None
+    cases: int | None = None
+    ticket_url: str | None = None
+    reason_is_source: bool = False
 
     def sort_key(self) -> tuple[str, int, str, str, str]:
         return (self.nodeid, self.mark_line, self.kind, self.marker, self.scope)
@@ -67,6 +75,11 @@ class MutedTest:
             "condition": self.condition,
             "kwargs": dict(self.kwargs),
             "parser": self.parser,
+            "param_index": self.param_index,
+            "param_id": self.param_id,
+            "cases": self.cases,
+            "ticket_url": self.ticket_url,
+            "reason_is_source": self.reason_is_source,
         }
 
     @classmethod

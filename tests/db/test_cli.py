@@ -12,6 +12,7 @@ import pytest
 from xfail_grabber.cli import main
 from xfail_grabber.compat import main as compat_main
 from xfail_grabber.sinks.db import latest_snapshot, stored_keys, upgrade
+from xfail_grabber.sinks.db.schema import LATEST
 
 from .helpers import count_rows, url_for
 
@@ -163,12 +164,12 @@ def test_db_upgrade_and_prune(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert run(["db", "upgrade", "--db", url], capsys) == (
         0,
         "",
-        f"grabber: migrated {url} from schema version 0 to 3\n",
+        f"grabber: migrated {url} from schema version 0 to {LATEST}\n",
     )
     assert run(["db", "upgrade", "--db", url], capsys) == (
         0,
         "",
-        f"grabber: {url} is at schema version 3; nothing to do\n",
+        f"grabber: {url} is at schema version {LATEST}; nothing to do\n",
     )
     assert run(["db", "prune", "--keep", "400d", "--db", url], capsys) == (
         0,

@@ -117,6 +117,28 @@ def test_migration_3_adds_scan_errors_and_old_snapshots_still_read(db_url: str) 
     assert count_rows(db_url, "snapshots") == 2
 
 
+def test_migration_4_adds_the_record_columns_of_schema_2(db_url: str) -> None:
+    with connect(db_url) as db:
+        upgrade_db(db, target=3)
+        rows_at_version_1(db)
+        assert upgrade_db(db, target=4) == (3, 4)
+    old = latest_snapshot(db_url)
+    assert old is not None
+    assert [(r.param_index, r.param_id, r.cases, r.ticket_url) for r in old.muted] == [
+        (None, None, None, None)
+    ] * 2
+    assert [r.reason_is_source for r in old.muted] == [False, False]
+    new = snapshot(
+        records=(
+            record(0, param_index=2, param_id="a-1", cases=1, ticket_url="https://x.org/1"),
+            record(1, nodeid="tests/test_a.py::test_1[#3]", param_index=3, cases=None),
+            record(2, reason="msg", reason_is_source=True, cases=25),
+        )
+    )
+    store_snapshot(db_url, new)
+    assert latest_snapshot(db_url) == new
+
+
 def test_push_on_an_old_schema_migrates_it_first(db_url: str) -> None:
     with connect(db_url) as db:
         upgrade_db(db, target=1)

@@ -7,7 +7,7 @@ base's marks that name imports are resolved against the base's own file.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from ..config import Discovery
@@ -28,6 +28,9 @@ class Hit:
     scope: str
     use: MarkUse
     origin: str  # the file whose imports `use` names
+    cases: int | None = 1  # collected items the hit covers (None: unknown)
+    param_index: int | None = None  # a marked pytest.param value: its index and id
+    param_id: str | None = None
 
 
 Mro = Sequence[tuple[str, ClassInfo]]
@@ -70,28 +73,45 @@ def class_hits(
         for origin, use in [(methods[name][0], u) for u in methods[name][1].body]
     ]
     class_trial = _trial_of_classes(mro) if trial else {}
+    class_cases = product(info.cases for _, info in mro)
     for name, (origin, method) in methods.items():
         wanted = name.startswith("test") if testcase else method.collectable
         if not wanted:
             continue
         test = f"{prefix}{klass.name}::{name}"
         line = method.line
-        yield from function_hits(test, method, origin, path, module, setup_function=False)
+        cases = product([method.cases, class_cases])
+        yield from function_hits(
+            test, method, origin, path, module, setup_function=False, class_cases=class_cases
+        )
         for mark_origin, use in class_marks:
-            yield Hit(test, line, "class", use, mark_origin)
+            yield Hit(test, line, "class", use, mark_origin, cases)
         for setup_origin, use in setup:
-            yield Hit(test, line, "setup", use, setup_origin)
+            yield Hit(test, line, "setup", use, setup_origin, cases)
+        for mine, (param_origin, info) in enumerate(mro):
+            rest = [i.cases for n, (_, i) in enumerate(mro) if n != mine]
+            for param in info.params:
+                yield Hit(
+                    f"{test}{param.suffix}",
+                    line,
+                    "param",
+                    param.use,
+                    param_origin,
+                    product([method.cases, param.others, *rest]),
+                    param.index,
+                    param.id,
+                )
         if trial:
             for attr in TRIAL_ATTRS:
                 own = [u for u in method.trial if u.spec and u.spec.marker == attr]
                 if own:
-                    yield from (Hit(test, line, "function", u, origin) for u in own)
+                    yield from (Hit(test, line, "function", u, origin, cases) for u in own)
                 elif attr in class_trial:
-                    yield from (Hit(test, line, "class", u, o) for o, u in class_trial[attr])
+                    yield from (Hit(test, line, "class", u, o, cases) for o, u in class_trial[attr])
                 else:
                     for use in module.trial:
                         if use.spec and use.spec.marker == attr:
-                            yield Hit(test, line, "module", use, path)
+                            yield Hit(test, line, "module", use, path, cases)
 
 
 def function_hits(
@@ -102,22 +122,37 @@ def function_hits(
     module: ModuleInfo,
     *,
     setup_function: bool,
+    class_cases: int | None = 1,
 ) -> Iterator[Hit]:
     """The function's own mutes and the module's (pytestmark, setup_module)."""
     line = method.line
+    cases = product([method.cases, class_cases])
     for use in method.marks:
-        yield Hit(test, line, "function", use, origin)
+        yield Hit(test, line, "function", use, origin, cases)
     for use in module.marks:
-        yield Hit(test, line, "module", use, path)
-    for suffix, use in method.params:
-        yield Hit(f"{test}{suffix}", line, "param", use, origin)
+        yield Hit(test, line, "module", use, path, cases)
+    for param in method.params:
+        others = product([param.others, class_cases])
+        yield Hit(
+            f"{test}{param.suffix}", line, "param", param.use, origin, others, param.index, param.id
+        )
     for use in method.body:
-        yield Hit(test, line, "body", use, origin)
+        yield Hit(test, line, "body", use, origin, cases)
     for use in module.setup:
-        yield Hit(test, line, "setup", use, path)
+        yield Hit(test, line, "setup", use, path, cases)
     if setup_function:
         for use in module.setup_function:
-            yield Hit(test, line, "setup", use, path)
+            yield Hit(test, line, "setup", use, path, cases)
+
+
+def product(counts: Iterable[int | None]) -> int | None:
+    """Collected items of parametrizes applied together (None when one is unknown)."""
+    result = 1
+    for count in counts:
+        if count is None:
+            return None
+        result *= count
+    return result
 
 
 def _trial_of_classes(mro: Mro) -> dict[str, list[tuple[str, MarkUse]]]:

@@ -9,9 +9,10 @@ body). Positions are computed only for snippets where a mute was found.
 from __future__ import annotations
 
 import ast
-import itertools
+import math
+import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import libcst as cst
@@ -28,6 +29,7 @@ from .facts import (
     MarkUse,
     MethodInfo,
     ModuleInfo,
+    ParamMark,
     Pending,
 )
 from .flow import body_of, branches
@@ -43,10 +45,12 @@ from .marks import (
     make_record,
     normalize,
 )
+from .params import Case, Names, elements, module_names, parametrize_cases
 from .template import instantiate
+from .tickets import comment_ticket
 
 EMPTY_MODULE = cst.Module(body=[])
-MAX_PARAM_CASES = 5000
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def source_of(node: cst.CSTNode) -> str:
@@ -110,6 +114,7 @@ class Found:
     snippet: Snippet | None = None
     index: int | None = None  # element of a helper's returned tuple
     written: str | None = None  # the local name of a helper's result
+    stack: cst.CSTNode | None = None  # the first decorator of the stack it sits in
 
     def use(self) -> MarkUse:
         line = self.snippet.line(self.node) if self.snippet is not None else 0
@@ -191,6 +196,10 @@ class Walker:
         self.class_order: list[Klass] = []
         self.dynamic: list[tuple[Found, str]] = []  # (add_marker call, hook or fixture name)
         self.current: Snippet | None = None
+        self.source = ""  # the whole file: comments next to a mark may name its ticket
+        self.tree: ast.Module | None = None  # the whole file, for what parametrize ids name
+        self._source_lines: list[str] | None = None
+        self._names: Names | None = None
 
     # -- names -----------------------------------------------------------------------------
 
@@ -480,6 +489,8 @@ class Walker:
         methods: dict[str, Function] | None = None,
     ) -> bool:
         """`skip = "why"` / `todo = "why"` (class or module), `test_x.skip = "why"` (method)."""
+        if self.resolve(value) is not None:
+            return False  # `skip = pytest.mark.skip(...)`: a mark alias, not trial's attribute
         handled = False
         for target in targets:
             attr: str | None = None
@@ -521,7 +532,10 @@ class Walker:
         return Found(value, spec=spec, condition=condition, snippet=self.current)
 
     def _decorator_marks(self, node: cst.FunctionDef | cst.ClassDef) -> list[Found]:
-        return self.marks_of(d.decorator for d in node.decorators)
+        found = self.marks_of(d.decorator for d in node.decorators)
+        for mark in found:
+            mark.stack = node.decorators[0].decorator
+        return found
 
     def _collectable_function(self, node: cst.FunctionDef) -> bool:
         if not self.discovery.is_test_function(node.name.value):
@@ -600,32 +614,53 @@ class Walker:
 
     def _method_info(self, function: Function, collectable: bool) -> MethodInfo:
         self.current = function.snippet
+        line = function.snippet.line(function.node.name)
+        params, cases = self._params(function.node, function.snippet, line)
         return MethodInfo(
             name=function.node.name.value,
-            line=function.snippet.line(function.node.name),
+            line=line,
             collectable=collectable,
-            marks=tuple(m.use() for m in function.marks),
-            params=tuple((f"[{i}]", m.use()) for i, m in self._param_marks(function)),
-            body=tuple(m.use() for m in self._body_marks(function.node)),
-            trial=tuple(m.use() for m in function.trial),
+            marks=tuple(self._use(m, line) for m in function.marks),
+            params=params,
+            body=tuple(self._use(m, line) for m in self._body_marks(function.node)),
+            trial=tuple(self._use(m) for m in function.trial),
+            cases=cases,
         )
 
     def _class_info(self, klass: Klass) -> ClassInfo:
+        params, cases = self._params(klass.node, klass.snippet, 0)
         return ClassInfo(
             name=klass.name,
             bases=tuple(klass.bases),
             testcase=klass.testcase,
             trial=klass.trial,
             excluded=klass.excluded,
-            marks=tuple(m.use() for m in klass.marks),
-            trial_attrs=tuple(m.use() for m in klass.trial_attrs),
+            marks=tuple(self._use(m) for m in klass.marks),
+            trial_attrs=tuple(self._use(m) for m in klass.trial_attrs),
             methods=tuple(
                 self._method_info(f, self._collectable_function(f.node))
                 for f in klass.methods.values()
             ),
             nested=tuple(self._class_info(k) for k in klass.nested),
             explicit_test=klass.explicit_test,
+            params=params,
+            cases=cases,
         )
+
+    def _use(self, found: Found, def_line: int = 0) -> MarkUse:
+        """The mark's summary, with a ticket named in the comments next to it: on the mark's
+        line, on the `def` line, or in the comment lines above its decorators."""
+        use = found.use()
+        if not self.source or use.mark_line <= 0:
+            return use
+        if self._source_lines is None:
+            self._source_lines = LINE_BREAK.split(self.source)
+        top = use.mark_line
+        if found.stack is not None and found.snippet is not None:
+            top = found.snippet.line(found.stack) or top
+        near = [use.mark_line, def_line] if def_line else [use.mark_line]
+        hint = comment_ticket(self._source_lines, near, top)
+        return replace(use, ticket_hint=hint) if hint else use
 
     def facts(self, parser: str = "libcst") -> FileFacts:
         records: list[MutedTest] = []
@@ -673,31 +708,32 @@ class Walker:
 
     # -- parametrize -----------------------------------------------------------------------
 
-    def _param_marks(self, function: Function) -> list[tuple[str, Found]]:
-        sets = []
-        for decorator in reversed(function.node.decorators):  # closest to the def first
+    def _params(
+        self, node: cst.FunctionDef | cst.ClassDef, snippet: Snippet, def_line: int
+    ) -> tuple[tuple[ParamMark, ...], int | None]:
+        """The marked `pytest.param` values of the node's parametrize decorators (closest to
+        the def first, as pytest applies them), and how many cases they make together."""
+        calls = []
+        for decorator in reversed(node.decorators):
             expr = decorator.decorator
             if not isinstance(expr, cst.Call):
                 continue
-            parts = dotted(expr.func)
-            binding = self.bindings.get(parts[0]) if parts else None
-            if not parts or binding is None or binding[0] != "ext":
-                continue
-            if normalize(".".join([binding[1], *parts[1:]])) != "pytest.mark.parametrize":
-                continue
-            cases = parametrize_cases(expr, self)
-            if cases is None:
-                return []
-            sets.append(cases)
-        if not any(marks for cases in sets for _, marks in cases):
-            return []
-        result: list[tuple[str, Found]] = []
-        combos = itertools.islice(itertools.product(*sets), MAX_PARAM_CASES)
-        ids = unique_ids(["-".join(case_id for case_id, _ in combo) for combo in combos])
-        for test_id, combo in zip(ids, itertools.product(*sets), strict=False):
-            for _, marks in combo:
-                result.extend((test_id, mark) for mark in marks)
-        return result
+            if self.qualified(expr.func) == "pytest.mark.parametrize":
+                calls.append(expr)
+        if not calls:
+            return (), 1
+        if self._names is None:
+            self._names = module_names(self.tree)
+        self.current = snippet
+        sets = [parametrize_cases(c, self._names, self.marks_of, _is_param) for c in calls]
+        params = []
+        for own, cases in enumerate(sets):
+            others = _count(sets[:own] + sets[own + 1 :])
+            for case in cases or ():
+                for mark in case.marks:
+                    use = self._use(mark, def_line)
+                    params.append(ParamMark(case.index, case.id, others, use))
+        return tuple(params), _count(sets)
 
     # -- imperative calls in a body --------------------------------------------------------
 
@@ -865,12 +901,12 @@ def emit(
     hit: Hit, path: str, settings: Settings, records: list[MutedTest], pending: list[Pending]
 ) -> None:
     use = hit.use
-    target = Target(path, hit.test, hit.line, hit.scope)
+    target = Target(path, hit.test, hit.line, hit.scope, hit.param_index, hit.param_id, hit.cases)
     if use.spec is None:
         if use.ref is not None:
             pending.append(use.pending(target))
         return
-    classified = kind_of(use.spec, settings.mark_names)
+    classified = kind_of(use.spec, settings.mark_names, settings.retry_flaky)
     if classified is None or not settings.wants(classified[0]):
         return
     kind, category = classified
@@ -883,6 +919,7 @@ def emit(
             category,
             parser="libcst",
             condition=use.condition,
+            ticket_hint=use.ticket_hint,
         )
     )
 
@@ -900,95 +937,12 @@ def walk_statements(body: Sequence[cst.BaseStatement]) -> Iterator[cst.SimpleSta
 block = body_of
 
 
-def elements(value: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
-    if isinstance(value, cst.List | cst.Tuple):
-        for element in value.elements:
-            if isinstance(element, cst.Element):
-                yield element.value
-    else:
-        yield value
+def _is_param(func: cst.BaseExpression) -> bool:
+    return (dotted(func) or [""])[-1] == "param"
 
 
-def idval(value: cst.BaseExpression, argname: str, index: int) -> str:
-    """pytest's automatic id for one parameter value."""
-    ok, result = literal(value)
-    if ok:
-        if isinstance(result, str):
-            return result.encode("unicode_escape").decode("ascii")
-        return str(result)
-    if isinstance(value, cst.SimpleString) and "b" in value.prefix.lower():
-        try:
-            data = ast.literal_eval(value.value)
-        except (ValueError, SyntaxError):
-            return f"{argname}{index}"
-        if isinstance(data, bytes):
-            return data.decode("ascii", "backslashreplace")
-    return f"{argname}{index}"
-
-
-def parametrize_cases(call: cst.Call, walker: Walker) -> list[tuple[str, list[Found]]] | None:
-    """[(case id, [marks of that case])] for one @pytest.mark.parametrize call."""
-    positional = [a for a in call.args if a.keyword is None and not a.star]
-    keywords = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
-    names_node = positional[0].value if positional else keywords.get("argnames")
-    values_node = positional[1].value if len(positional) > 1 else keywords.get("argvalues")
-    if names_node is None or values_node is None:
+def _count(sets: list[list[Case[Found]] | None]) -> int | None:
+    """Collected items of parametrizes applied together (an empty one is one skipped item)."""
+    if any(cases is None for cases in sets):
         return None
-    ok, names_value = literal(names_node)
-    if ok and isinstance(names_value, str):
-        argnames = [n.strip() for n in names_value.split(",") if n.strip()]
-    elif isinstance(names_node, cst.List | cst.Tuple):
-        argnames = [str(literal(v)[1]) for v in elements(names_node)]
-    else:
-        return None
-    if not isinstance(values_node, cst.List | cst.Tuple):
-        return None
-    explicit: list[str | None] = []
-    ids_node = keywords.get("ids")
-    if isinstance(ids_node, cst.List | cst.Tuple):
-        for element in elements(ids_node):
-            ok, value = literal(element)
-            explicit.append(value if ok and isinstance(value, str) else None)
-    cases: list[tuple[str, list[Found]]] = []
-    for index, value in enumerate(elements(values_node)):
-        marks: list[Found] = []
-        case_id: str | None = explicit[index] if index < len(explicit) else None
-        values: list[cst.BaseExpression] = [value]
-        if isinstance(value, cst.Call) and (dotted(value.func) or [""])[-1] == "param":
-            values = [a.value for a in value.args if a.keyword is None and not a.star]
-            for arg in value.args:
-                if arg.keyword is None:
-                    continue
-                if arg.keyword.value == "marks":
-                    marks = walker.marks_of(elements(arg.value))
-                elif arg.keyword.value == "id" and case_id is None:
-                    ok, id_value = literal(arg.value)
-                    if ok and isinstance(id_value, str):
-                        case_id = id_value
-        elif len(argnames) > 1 and isinstance(value, cst.List | cst.Tuple):
-            values = list(elements(value))
-        if case_id is None:
-            case_id = "-".join(
-                idval(v, argnames[i] if i < len(argnames) else "arg", index)
-                for i, v in enumerate(values)
-            )
-        cases.append((case_id, marks))
-    return cases
-
-
-def unique_ids(ids: list[str]) -> list[str]:
-    """pytest makes duplicate ids unique by numbering them."""
-    counts: dict[str, int] = {}
-    for test_id in ids:
-        counts[test_id] = counts.get(test_id, 0) + 1
-    seen: dict[str, int] = {}
-    result = []
-    for test_id in ids:
-        if counts[test_id] > 1:
-            number = seen.get(test_id, 0)
-            seen[test_id] = number + 1
-            suffix = "_" if test_id[-1:].isdigit() else ""
-            result.append(f"{test_id}{suffix}{number}")
-        else:
-            result.append(test_id)
-    return result
+    return math.prod(max(len(cases or ()), 1) for cases in sets)

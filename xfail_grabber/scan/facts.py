@@ -38,6 +38,7 @@ class Pending:
     # The use is the value of a helper call: `has_x, requires_x = _importorskip("x")` -> 1
     index: int | None = None
     written: str | None = None  # the local name it was used by (`requires_x`)
+    ticket_hint: str | None = None  # a ticket in the comments next to the use
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class MarkUse:
     condition: str | None = None
     index: int | None = None
     written: str | None = None
+    ticket_hint: str | None = None  # a ticket in the comments next to the mark
 
     def pending(self, target: Target) -> Pending:
         assert self.ref is not None
@@ -64,7 +66,24 @@ class MarkUse:
             self.condition,
             self.index,
             self.written,
+            self.ticket_hint,
         )
+
+
+@dataclass(frozen=True)
+class ParamMark:
+    """A mark on one `pytest.param` value: the value's index in its parametrize, pytest's id
+    for it (None: cannot be known), and how many cases the other parametrizes of the same
+    function or class make (None: unknown)."""
+
+    index: int
+    id: str | None
+    others: int | None
+    use: MarkUse
+
+    @property
+    def suffix(self) -> str:
+        return f"[{self.id}]" if self.id is not None else f"[#{self.index}]"
 
 
 @dataclass(frozen=True)
@@ -75,7 +94,8 @@ class MethodInfo:
     line: int
     collectable: bool  # pytest would collect it by name (and it is no fixture)
     marks: tuple[MarkUse, ...] = ()  # decorators
-    params: tuple[tuple[str, MarkUse], ...] = ()  # ("[id]", mark) of pytest.param values
+    params: tuple[ParamMark, ...] = ()  # marks of pytest.param values
+    cases: int | None = 1  # items its own parametrizes make (None: unknown)
     body: tuple[MarkUse, ...] = ()  # pytest.skip(), self.skipTest(), raise SkipTest
     trial: tuple[MarkUse, ...] = ()  # `test_x.skip = "..."` (twisted trial)
 
@@ -96,6 +116,8 @@ class ClassInfo:
     methods: tuple[MethodInfo, ...] = ()
     nested: tuple[ClassInfo, ...] = ()
     explicit_test: bool = False  # `__test__ = True`
+    params: tuple[ParamMark, ...] = ()  # marks of pytest.param values of class parametrizes
+    cases: int | None = 1  # items its class-level parametrizes make (None: unknown)
 
 
 @dataclass(frozen=True)

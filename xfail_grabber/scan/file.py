@@ -68,6 +68,8 @@ def scan_text(
     except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError) as exc:
         return _fallback(path, text, settings, is_test, f"not valid Python 3: {exc}")
     walker = Walker(path, settings, is_test)
+    walker.source = text
+    walker.tree = tree
     try:
         for statements, source in select(text, tree, settings, extra_names):
             walker.walk_module(Snippet(cst.parse_module(source), statements))

@@ -7,21 +7,45 @@ condition's source text. `elif` and `else` branches say what they stand for
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
+from .marks import one_line
+
 EMPTY_MODULE = cst.Module(body=[])
 
 
+# A condition that needs parentheses to be one operand of `and`.
+LOOSE = re.compile(r"\bor\b|\bif\b|\blambda\b|:=")
+
+
 def _source(node: cst.CSTNode) -> str:
-    return " ".join(EMPTY_MODULE.code_for_node(node).split())
+    # one line, comments dropped, string literals untouched
+    return one_line(EMPTY_MODULE.code_for_node(node).strip())
 
 
 def both(outer: str | None, inner: str | None) -> str | None:
+    """`outer and inner`, each parenthesized where `and` would bind tighter than it."""
     if outer and inner:
-        return f"{outer} and {inner}"
+        return f"{_operand(outer)} and {_operand(inner)}"
     return outer or inner
+
+
+STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+BRACKETS = re.compile(r"\([^()\[\]{}]*\)|\[[^()\[\]{}]*\]|\{[^()\[\]{}]*\}")
+
+
+def _operand(text: str) -> str:
+    """Parenthesized when an `or`, a conditional or a lambda sits outside any bracket."""
+    top = STRING.sub("''", text)
+    for _ in range(100):
+        inner = BRACKETS.sub("_", top)
+        if inner == top:
+            break
+        top = inner
+    return f"({text})" if LOOSE.search(top) else text
 
 
 def body_of(suite: cst.BaseSuite) -> Sequence[cst.BaseStatement]:
@@ -72,7 +96,7 @@ def _if_branches(
     while node is not None:
         if isinstance(node, cst.If):
             test = _source(node.test)
-            here = " and ".join([*(f"not ({t})" for t in tests), test])
+            here = " and ".join([*(f"not ({t})" for t in tests), _operand(test)]) if tests else test
             yield body_of(node.body), both(condition, here)
             tests.append(test)
             node = node.orelse

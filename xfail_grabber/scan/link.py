@@ -183,7 +183,7 @@ class Linker:
                 continue
             if use.written:
                 spec = MarkSpec(spec.qualname, use.written, spec.args)
-            classified = kind_of(spec, self.settings.mark_names)
+            classified = kind_of(spec, self.settings.mark_names, self.settings.retry_flaky)
             if classified is None or not self.settings.wants(classified[0]):
                 continue
             result.append(
@@ -194,6 +194,7 @@ class Linker:
                     *classified,
                     parser="libcst",
                     condition=use.condition,
+                    ticket_hint=use.ticket_hint,
                 )
             )
         return result
@@ -282,7 +283,9 @@ class Linker:
 
     def _record(self, hit: Hit, path: str) -> list[MutedTest]:
         use: MarkUse = hit.use
-        target = Target(path, hit.test, hit.line, hit.scope)
+        target = Target(
+            path, hit.test, hit.line, hit.scope, hit.param_index, hit.param_id, hit.cases
+        )
         spec = use.spec
         if spec is None and use.ref is not None:
             spec = self.resolve(use.ref, use.tail, use.call, hit.origin, index=use.index)
@@ -290,7 +293,7 @@ class Linker:
                 spec = MarkSpec(spec.qualname, use.written, spec.args)
         if spec is None:
             return []
-        classified = kind_of(spec, self.settings.mark_names)
+        classified = kind_of(spec, self.settings.mark_names, self.settings.retry_flaky)
         if classified is None or not self.settings.wants(classified[0]):
             return []
         return [
@@ -301,6 +304,7 @@ class Linker:
                 *classified,
                 parser="libcst",
                 condition=use.condition,
+                ticket_hint=use.ticket_hint,
             )
         ]
 

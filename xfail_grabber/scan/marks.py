@@ -8,11 +8,11 @@ processes, into the scan cache and across files (imported aliases).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from ..model import MutedTest
+from .tickets import comment_of, find_ticket
 
 NOT_LITERAL: Any = None
 
@@ -51,6 +51,9 @@ class Target:
     test: str  # `test`, `Class::test`, `test[id]`
     line: int
     scope: str
+    param_index: int | None = None  # a marked pytest.param value: its index ...
+    param_id: str | None = None  # ... and pytest's id for it (None: cannot be known)
+    cases: int | None = None  # collected items this target stands for (None: unknown)
 
 
 UNITTEST_KINDS = {
@@ -68,57 +71,37 @@ IMPERATIVE_KINDS = {
 }
 TRIAL_KINDS = {"twisted.trial.skip": "trial-skip", "twisted.trial.todo": "trial-todo"}
 TICKET_KEYS = ("jira", "ticket", "issue", "bug")
-TICKET_URL = re.compile(r"https?://[^\s'\"<>)\]]+")
-TICKET_KEY = re.compile(r"\b([A-Z][A-Z0-9]{1,15}-[1-9][0-9]{0,8})\b")
-# Things that look like ticket keys but are not.
-NOT_TICKETS = frozenset(
-    [
-        "UTF",
-        "ISO",
-        "SHA",
-        "MD",
-        "PEP",
-        "RFC",
-        "TLS",
-        "SSL",
-        "HTTP",
-        "AES",
-        "RSA",
-        "UCS",
-        "CP",
-        "ECMA",
-        "IEEE",
-        "ANSI",
-        "X86",
-        "WIN",
-        "GPL",
-        "LGPL",
-    ]
-)
 
 
-def kind_of(spec: MarkSpec, mark_names: tuple[str, ...]) -> tuple[str, str] | None:
-    """(kind, category) of a mark, or None when it does not mute anything we report."""
+def kind_of(
+    spec: MarkSpec, mark_names: tuple[str, ...], retry_flaky: bool = True
+) -> tuple[str, str] | None:
+    """(kind, category) of a mark, or None when it does not mute anything we report.
+
+    `retry_flaky` is False when the project registers its own `flaky` marker: then
+    `pytest.mark.flaky` is one of its custom markers, not a rerun plugin's.
+    """
     qualname = spec.qualname
     if qualname.startswith("pytest.mark."):
         name = qualname.removeprefix("pytest.mark.")
         if name not in mark_names:
             return None
-        if name == "flaky":
+        if name == "flaky" and retry_flaky:
             return "flaky", "retry"
-        if name == "skipif":
-            return "skipif", "conditional"
-        if name == "xfail":
-            conditional = any(a.name is None or a.name == "condition" for a in spec.args)
-            return "xfail", "conditional" if conditional else "muted"
+        if name in ("skipif", "xfail"):
+            return name, "muted" if _always(_condition_arg(spec, name)) else "conditional"
         if name == "skip":
             return "skip", "muted"
-        conditional = any(a.name == "condition" for a in spec.args)
-        return name, "conditional" if conditional else "muted"
+        return name, "conditional" if _named(spec, "condition") is not None else "muted"
     if qualname == "flaky.flaky":
         return ("flaky", "retry") if "flaky" in mark_names else None
     if qualname.startswith("unittest."):
-        found = UNITTEST_KINDS.get(qualname.rsplit(".", 1)[-1])
+        base = qualname.rsplit(".", 1)[-1]
+        found = UNITTEST_KINDS.get(base)
+        if found and base in ("skipIf", "skipUnless"):
+            arg = _condition_arg(spec, base)
+            if arg is not None and arg.literal and arg.value is (base == "skipIf"):
+                return found[0], "muted"  # skipIf(True, ...), skipUnless(False, ...)
         return found
     if qualname in IMPERATIVE_KINDS:
         return IMPERATIVE_KINDS[qualname], "muted"
@@ -127,6 +110,21 @@ def kind_of(spec: MarkSpec, mark_names: tuple[str, ...]) -> tuple[str, str] | No
     if qualname in TRIAL_KINDS:
         return TRIAL_KINDS[qualname], "muted"
     return None
+
+
+def _condition_arg(spec: MarkSpec, base: str) -> Arg | None:
+    named = _named(spec, "condition")
+    if named is not None:
+        return named
+    first = _first_positional(spec)
+    if base == "xfail" and first is None:
+        return None
+    return first
+
+
+def _always(arg: Arg | None) -> bool:
+    """No condition, or a literal True one: the mark applies everywhere."""
+    return arg is None or (arg.literal and arg.value is True)
 
 
 def _first_positional(spec: MarkSpec) -> Arg | None:
@@ -148,16 +146,18 @@ def _text(arg: Arg | None) -> str | None:
     return value if isinstance(value, str) else arg.text
 
 
-def find_ticket(reason: str | None) -> str | None:
-    if not reason:
-        return None
-    url = TICKET_URL.search(reason)
-    if url:
-        return url.group(0).rstrip(".,;:")
-    for match in TICKET_KEY.finditer(reason):
-        if match.group(1).split("-")[0] not in NOT_TICKETS:
-            return match.group(1)
-    return None
+def one_line(text: str) -> str:
+    """Source text spread over several lines, on one line (comments dropped)."""
+    if "\n" not in text:
+        return text
+    parts = []
+    for line in text.split("\n"):
+        comment = comment_of(line)
+        if comment is not None:
+            line = line[: len(line) - len(line.lstrip())] + line.strip()[: -len(comment)]
+        parts.append(line.strip())
+    joined = " ".join(p for p in parts if p)
+    return joined.replace("( ", "(").replace("[ ", "[").replace(" )", ")").replace(" ]", "]")
 
 
 def _importorskip(spec: MarkSpec, condition: str | None) -> tuple[MarkSpec, str | None]:
@@ -185,8 +185,14 @@ def make_record(
     *,
     parser: str,
     condition: str | None = None,
+    ticket_hint: str | None = None,
 ) -> MutedTest:
-    """Turn a classified mark on a target into the record of DESIGN.md."""
+    """Turn a classified mark on a target into the record of DESIGN.md.
+
+    `condition` is an enclosing guard (`if`/`elif`/`else`, `except ImportError`); it makes an
+    unconditional mark conditional. `ticket_hint` is a ticket found in comments next to the
+    mark, used when neither a ticket argument nor the reason names one.
+    """
     if spec.qualname == "pytest.importorskip":
         spec, condition = _importorskip(spec, condition)
     positional = [a for a in spec.args if a.name is None]
@@ -208,7 +214,13 @@ def make_record(
         if arg is not None and arg.name:
             used.add(arg.name)
     reason = _text(reason_arg)
+    reason_is_source = reason_arg is not None and not reason_arg.literal
+    if reason_arg is not None and reason_arg.literal and reason_arg.value is None:
+        reason = None
+    elif reason is not None and reason_is_source:
+        reason = one_line(reason)
     ticket = _text(ticket_arg) if ticket_arg is not None else find_ticket(reason)
+    ticket = ticket or ticket_hint
     strict = strict_arg.value if strict_arg is not None and strict_arg.literal else None
     kwargs: dict[str, Any] = {}
     for arg in spec.args:
@@ -216,8 +228,11 @@ def make_record(
             kwargs[arg.name] = arg.shown()
     for index, arg in enumerate(positional):
         kwargs[f"arg{index}"] = arg.shown()
+    if condition is not None and category == "muted":
+        category = "conditional"
     if cond_arg is not None:
-        condition = cond_arg.text
+        own = one_line(cond_arg.text)
+        condition = own if condition is None else f"({condition}) and ({own})"
     nodeid = f"{target.path}::{target.test}"
     return MutedTest(
         nodeid=nodeid,
@@ -228,7 +243,7 @@ def make_record(
         kind=kind,
         marker=spec.marker,
         scope=target.scope,
-        category="conditional" if condition is not None and category == "muted" else category,
+        category=category,
         ticket=ticket,
         reason=reason,
         since=_text(since_arg),
@@ -236,6 +251,10 @@ def make_record(
         condition=condition,
         kwargs=tuple(sorted(kwargs.items())),
         parser=parser,
+        param_index=target.param_index,
+        param_id=target.param_id,
+        cases=target.cases,
+        reason_is_source=reason_is_source,
     )
 
 

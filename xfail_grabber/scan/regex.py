@@ -15,6 +15,7 @@ import re
 from ..config import Settings
 from ..model import MutedTest
 from .marks import Arg, MarkSpec, Target, kind_of, make_record
+from .tickets import comment_ticket
 
 DEF = re.compile(r"^(?P<indent>[ \t]*)(?:async[ \t]+)?def[ \t]+(?P<name>\w+)")
 CLASS = re.compile(r"^(?P<indent>[ \t]*)class[ \t]+(?P<name>\w+)[ \t]*(?:\((?P<bases>[^)]*)\))?")
@@ -141,8 +142,12 @@ def scan_text(text: str, path: str, settings: Settings) -> tuple[MutedTest, ...]
                 marks = [("function", m) for m in pending]
                 marks += [("class", m) for c in in_class for m in class_marks.get(c[1], [])]
                 tests.append(Target(path, test, index + 1, "module"))
+                top = pending[0][1] if pending else index + 1
                 for scope, (spec, mark_line) in marks:
-                    _emit(records, spec, Target(path, test, index + 1, scope), mark_line, settings)
+                    lines_near = [mark_line, index + 1] if scope == "function" else [mark_line]
+                    hint = comment_ticket(lines, lines_near, top if scope == "function" else 0)
+                    target = Target(path, test, index + 1, scope)
+                    _emit(records, spec, target, mark_line, settings, hint)
                 current = (test, index + 1, fn_indent)
             else:
                 current = None
@@ -158,7 +163,8 @@ def scan_text(text: str, path: str, settings: Settings) -> tuple[MutedTest, ...]
                     _args(inner),
                 )
                 target = Target(path, current[0], current[1], "body")
-                _emit(records, spec, target, index + 1, settings)
+                hint = comment_ticket(lines, [index + 1], index + 1)
+                _emit(records, spec, target, index + 1, settings, hint)
         index += 1
     for target in tests:
         for spec, mark_line in module_marks:
@@ -167,9 +173,16 @@ def scan_text(text: str, path: str, settings: Settings) -> tuple[MutedTest, ...]
 
 
 def _emit(
-    records: list[MutedTest], spec: MarkSpec, target: Target, mark_line: int, settings: Settings
+    records: list[MutedTest],
+    spec: MarkSpec,
+    target: Target,
+    mark_line: int,
+    settings: Settings,
+    hint: str | None = None,
 ) -> None:
-    classified = kind_of(spec, settings.mark_names)
+    classified = kind_of(spec, settings.mark_names, settings.retry_flaky)
     if classified is None or not settings.wants(classified[0]):
         return
-    records.append(make_record(spec, target, mark_line, *classified, parser="regex"))
+    records.append(
+        make_record(spec, target, mark_line, *classified, parser="regex", ticket_hint=hint)
+    )

@@ -116,6 +116,11 @@ REDASH_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("condition", "string", "Condition"),
     ("kwargs", "string", "Other arguments"),
     ("parser", "string", "Parser"),
+    ("param_index", "integer", "Param index"),
+    ("param_id", "string", "Param id"),
+    ("cases", "integer", "Cases"),
+    ("ticket_url", "string", "Ticket URL"),
+    ("reason_is_source", "boolean", "Reason is source"),
 )
 
 

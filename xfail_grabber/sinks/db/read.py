@@ -12,10 +12,10 @@ from .schema import (
     ERROR_COLUMNS,
     ERRORS,
     MUTED,
-    MUTED_COLUMNS,
     SNAPSHOTS,
     check_not_newer,
     current_version,
+    muted_columns,
 )
 from .values import columns_sql, load_json, read_day, read_ts, record_from, text
 
@@ -57,7 +57,8 @@ def latest_snapshot(
 ) -> Snapshot | None:
     """The most recently scanned snapshot (of repo and branch when given), or None."""
     with connect(url) as db:
-        if not _ready(db):
+        version = _ready(db)
+        if not version:
             return None
         where, params = _where(db, repo, branch)
         rows = db.execute(
@@ -83,7 +84,7 @@ def latest_snapshot(
             _by_category,
         ) = rows[0]
         muted = db.execute(
-            f"SELECT {columns_sql(MUTED_COLUMNS[2:])} FROM "
+            f"SELECT {columns_sql(muted_columns(version)[2:])} FROM "
             f'{db.names.table(MUTED)} WHERE "snapshot_id" = ? '
             'ORDER BY "position"',
             (snapshot_id,),

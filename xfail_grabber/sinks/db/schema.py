@@ -48,7 +48,8 @@ SNAPSHOT_COLUMNS: tuple[Column, ...] = (
     ("by_kind", "text", MAX_VARCHAR),
     ("by_category", "text", MAX_VARCHAR),
 )
-MUTED_COLUMNS: tuple[Column, ...] = (
+# muted_tests as migration 1 created it (never changes); later columns are appended below.
+MUTED_COLUMNS_1: tuple[Column, ...] = (
     ("snapshot_id", "text", 32),
     ("position", "int", 0),
     ("nodeid", "text", MAX_VARCHAR),
@@ -68,6 +69,23 @@ MUTED_COLUMNS: tuple[Column, ...] = (
     ("kwargs", "text", MAX_VARCHAR),
     ("parser", "text", 32),
 )
+# Added by migration 4 (snapshot schema 2): marked param values, cases, ticket links.
+MUTED_COLUMNS_4: tuple[Column, ...] = (
+    ("param_index", "int", 0),
+    ("param_id", "text", MAX_VARCHAR),
+    ("cases", "int", 0),
+    ("ticket_url", "text", 4096),
+    ("reason_is_source", "bool", 0),
+)
+MUTED_COLUMNS: tuple[Column, ...] = MUTED_COLUMNS_1 + MUTED_COLUMNS_4
+
+
+def muted_columns(version: int) -> tuple[Column, ...]:
+    """The muted_tests columns a database at schema `version` has (reads of a database
+    that could not be migrated, e.g. by a read-only user, still work)."""
+    return MUTED_COLUMNS if version >= 4 else MUTED_COLUMNS_1
+
+
 ERROR_COLUMNS: tuple[Column, ...] = (
     ("snapshot_id", "text", 32),
     ("position", "int", 0),
@@ -116,7 +134,7 @@ def migration_1(db: Db) -> list[str]:
         unique = 'UNIQUE ("repo", "branch", "commit", "day")'
     return [
         create_table(db, SNAPSHOTS, SNAPSHOT_COLUMNS, unique),
-        create_table(db, MUTED, MUTED_COLUMNS),
+        create_table(db, MUTED, MUTED_COLUMNS_1),
         *index(db, MUTED, "muted_tests_snapshot", '"snapshot_id"'),
         *index(db, SNAPSHOTS, "snapshots_scanned", '"scanned_at"'),
     ]
@@ -153,7 +171,19 @@ def migration_3(db: Db) -> list[str]:
     ]
 
 
-MIGRATIONS: tuple[Callable[[Db], list[str]], ...] = (migration_1, migration_2, migration_3)
+def migration_4(db: Db) -> list[str]:
+    """muted_tests columns of snapshot schema 2: param_index, param_id, cases, ticket_url,
+    reason_is_source (NULL in rows stored before)."""
+    table = db.names.table(MUTED)
+    return [f"ALTER TABLE {table} ADD COLUMN {column_sql(db, c)}" for c in MUTED_COLUMNS_4]
+
+
+MIGRATIONS: tuple[Callable[[Db], list[str]], ...] = (
+    migration_1,
+    migration_2,
+    migration_3,
+    migration_4,
+)
 LATEST = len(MIGRATIONS)
 
 

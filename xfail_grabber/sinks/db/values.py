@@ -118,11 +118,17 @@ def muted_rows(db: Db, snapshot_id: str, records: Sequence[MutedTest]) -> Sequen
                 t(r.condition, LIMITS["condition"]),
                 t(to_json(dict(r.kwargs)), LIMITS["kwargs"]) if r.kwargs else None,
                 t(r.parser, LIMITS["parser"]),
+                r.param_index,
+                t(r.param_id, LIMITS["param_id"]),
+                r.cases,
+                t(r.ticket_url, LIMITS["ticket_url"]),
+                r.reason_is_source,
             ]
         )
     return rows
 
 
+_FIELDS_4 = attrgetter("param_index", "param_id", "cases", "ticket_url", "reason_is_source")
 _FIELDS = attrgetter(
     "nodeid",
     "path",
@@ -150,6 +156,7 @@ def _raw_rows(snapshot_id: str, records: Sequence[MutedTest]) -> list[tuple[Any,
             *_FIELDS(r),
             to_json(dict(r.kwargs)) if r.kwargs else None,
             r.parser,
+            *_FIELDS_4(r),
         )
         for position, r in enumerate(records)
     ]
@@ -182,7 +189,9 @@ def columns_sql(columns: Sequence[Column], alias: str = "") -> str:
 
 
 def record_from(row: Sequence[Any]) -> MutedTest:
-    """A MutedTest from the muted_tests columns after snapshot_id and position."""
+    """A MutedTest from the muted_tests columns after snapshot_id and position (the
+    columns of schema 2 are absent when the database is older)."""
+    row = (*row, *([None] * (len(MUTED_COLUMNS) - 2 - len(row))))
     (
         nodeid,
         path,
@@ -200,6 +209,11 @@ def record_from(row: Sequence[Any]) -> MutedTest:
         condition,
         kwargs,
         parser,
+        param_index,
+        param_id,
+        cases,
+        ticket_url,
+        reason_is_source,
     ) = row
     try:
         pairs = tuple(sorted(json.loads(kwargs).items())) if kwargs else ()
@@ -222,6 +236,11 @@ def record_from(row: Sequence[Any]) -> MutedTest:
         condition=condition,
         kwargs=pairs,
         parser=parser,
+        param_index=param_index,
+        param_id=param_id,
+        cases=cases,
+        ticket_url=ticket_url,
+        reason_is_source=bool(reason_is_source),
     )
 
 

@@ -152,7 +152,7 @@ function row(r) {
     el("td", { class: "path" }, link(`${r.path}:${r.line}`, fileHref(r))),
     el("td", {}, el("span", { class: "kind" }, r.kind)),
     el("td", {}, r.category),
-    el("td", { class: "ticket" }, r.ticket ? link(r.ticket, ticketHref(r.ticket)) : ""),
+    el("td", { class: "ticket" }, r.ticket ? link(r.ticket, r.ticket_url || ticketHref(r.ticket)) : ""),
     el("td", { class: "since" }, r.since || ""),
     el("td", { class: "reason" }, r.reason || ""));
 }
