@@ -81,16 +81,18 @@ def test_every_marked_value_pytest_collected_has_exactly_its_records(collected, 
             cases = record["cases"]
             found[(base(str(record["nodeid"])), record["kind"])] += cases if cases else 1
     # test_siblings: 2 of its 24 items carry the mark through x=2 (cases unknown: range());
-    # the generator's values cannot be listed statically.
+    # the generator's values cannot be listed statically: one record, `[?]`.
     sibling = ("test_param_ids.py::test_siblings", "xfail")
     assert expected.pop(sibling) == 12 and found.pop(sibling) == 1
-    assert expected.pop(("test_param_ids.py::test_generator", "skip")) == 2
+    generator = ("test_param_ids.py::test_generator", "skip")  # one record: test_generator[?]
+    assert expected.pop(generator) == 2 and found.pop(generator) == 1
     assert found == expected
 
 
 def test_unknown_ids_are_indexes_never_guesses(collected, records):
     unknown = {r["nodeid"]: r for r in records if r["param_id"] is None and r["scope"] == "param"}
     assert sorted(unknown) == [
+        "test_param_ids.py::test_generator[?]",  # a comprehension: which values, unknown
         "test_param_ids.py::test_ids_callable[#1]",
         "test_param_ids.py::test_long_string[#1]",  # 101 characters: depends on pytest's version
         "test_param_ids.py::test_long_string[#2]",  # "y" * 3
@@ -102,7 +104,7 @@ def test_unknown_ids_are_indexes_never_guesses(collected, records):
     ]
     for nodeid, record in unknown.items():
         items = [n for n in collected if base(n) == base(nodeid)]
-        assert record["param_index"] < len(items)
+        assert record["param_index"] is None or record["param_index"] < len(items)
 
 
 def test_cases_of_class_level_and_sibling_parametrize(records):
@@ -168,3 +170,19 @@ def test_shadowed_builtins_and_decorated_functions_are_not_named():
         "test_a[#3]",
         "test_a[len]",
     ]
+
+
+def test_named_lists_and_comprehensions():
+    records = scan("""
+        import pytest
+        MODES = ["a", pytest.param("b", marks=pytest.mark.skip(reason="b"))]
+        @pytest.mark.parametrize("m", MODES)
+        def test_named(m): pass
+        @pytest.mark.parametrize("x", [pytest.param(i, marks=pytest.mark.xfail) for i in range(3)])
+        @pytest.mark.parametrize("y", [1, 2])
+        def test_made(x, y): pass
+    """)
+    found = [
+        (r["test"], r["param_index"], r["param_id"], r["cases"], r["mark_line"]) for r in records
+    ]
+    assert found == [("test_made[?]", None, None, 2, 6), ("test_named[b]", 1, "b", 1, 3)]

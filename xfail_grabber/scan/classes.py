@@ -98,7 +98,7 @@ def class_hits(
                     param.use,
                     param_origin,
                     product([method.cases, param.others, *rest]),
-                    param.index,
+                    param.index if param.index >= 0 else None,
                     param.id,
                 )
         if trial:
@@ -133,8 +133,9 @@ def function_hits(
         yield Hit(test, line, "module", use, path, cases)
     for param in method.params:
         others = product([param.others, class_cases])
+        index = param.index if param.index >= 0 else None
         yield Hit(
-            f"{test}{param.suffix}", line, "param", param.use, origin, others, param.index, param.id
+            f"{test}{param.suffix}", line, "param", param.use, origin, others, index, param.id
         )
     for use in method.body:
         yield Hit(test, line, "body", use, origin, cases)

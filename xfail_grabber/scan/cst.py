@@ -45,7 +45,15 @@ from .marks import (
     make_record,
     normalize,
 )
-from .params import Case, Names, elements, module_names, parametrize_cases
+from .params import (
+    Case,
+    Names,
+    arguments,
+    comprehension_marks,
+    elements,
+    module_names,
+    parametrize_cases,
+)
 from .template import instantiate
 from .tickets import comment_ticket
 
@@ -200,6 +208,7 @@ class Walker:
         self.tree: ast.Module | None = None  # the whole file, for what parametrize ids name
         self._source_lines: list[str] | None = None
         self._names: Names | None = None
+        self.named_values: dict[str, tuple[cst.BaseExpression, Snippet]] = {}
 
     # -- names -----------------------------------------------------------------------------
 
@@ -434,6 +443,9 @@ class Walker:
         for name in names:
             self.aliases.pop(name, None)
             self.pending_aliases.pop(name, None)
+            self.named_values.pop(name, None)
+            if isinstance(value, cst.List | cst.Tuple) and self.current is not None:
+                self.named_values[name] = (value, self.current)  # parametrize values, maybe
             if found is not None and found.spec is not None and self.counts(found.spec):
                 self.aliases[name] = found.spec
                 self.bindings[name] = ("alias", found.spec)
@@ -724,8 +736,12 @@ class Walker:
             return (), 1
         if self._names is None:
             self._names = module_names(self.tree)
-        self.current = snippet
-        sets = [parametrize_cases(c, self._names, self.marks_of, _is_param) for c in calls]
+        sets: list[list[Case[Found]] | None] = []
+        made: list[list[Found]] = []  # marks of values a comprehension makes
+        for call in calls:
+            values, self.current = self._named_values(call, snippet)
+            sets.append(parametrize_cases(call, self._names, self.marks_of, _is_param, values))
+            made.append(comprehension_marks(call, self.marks_of, _is_param))
         params = []
         for own, cases in enumerate(sets):
             others = _count(sets[:own] + sets[own + 1 :])
@@ -733,7 +749,20 @@ class Walker:
                 for mark in case.marks:
                     use = self._use(mark, def_line)
                     params.append(ParamMark(case.index, case.id, others, use))
+            for mark in made[own]:
+                params.append(ParamMark(-1, None, others, self._use(mark, def_line)))
+        self.current = snippet
         return tuple(params), _count(sets)
+
+    def _named_values(
+        self, call: cst.Call, snippet: Snippet
+    ) -> tuple[cst.BaseExpression | None, Snippet]:
+        """`@parametrize("m", MODES)` with `MODES = [...]` at module level: the list, and the
+        snippet it was written in (for the lines of its marks)."""
+        values = arguments(call)[1]
+        if isinstance(values, cst.Name) and values.value in self.named_values:
+            return self.named_values[values.value]
+        return None, snippet
 
     # -- imperative calls in a body --------------------------------------------------------
 

@@ -83,6 +83,8 @@ class ParamMark:
 
     @property
     def suffix(self) -> str:
+        if self.index < 0:
+            return "[?]"  # a value made by a comprehension: which one cannot be known
         return f"[{self.id}]" if self.id is not None else f"[#{self.index}]"
 
 

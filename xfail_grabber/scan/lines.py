@@ -111,6 +111,10 @@ def pair_expression(node: cst.BaseExpression, tree: ast.expr, lines: Lines) -> N
             pair_expression(arg.value, value, lines)
         for arg, keyword in zip(keywords, tree.keywords, strict=False):
             pair_expression(arg.value, keyword.value, lines)
+    elif isinstance(node, cst.ListComp | cst.GeneratorExp | cst.SetComp) and isinstance(
+        tree, ast.ListComp | ast.GeneratorExp | ast.SetComp
+    ):
+        pair_expression(node.elt, tree.elt, lines)
     elif isinstance(node, cst.List | cst.Tuple) and isinstance(tree, ast.List | ast.Tuple):
         for element, expr in zip(node.elements, tree.elts, strict=False):
             value = expr.value if isinstance(expr, ast.Starred) else expr

@@ -204,6 +204,39 @@ def is_param_call(node: cst.BaseExpression, is_param: Callable[[cst.BaseExpressi
     return isinstance(node, cst.Call) and is_param(node.func)
 
 
+def arguments(
+    call: cst.Call,
+) -> tuple[cst.BaseExpression | None, cst.BaseExpression | None, dict[str, cst.BaseExpression]]:
+    """(argnames, argvalues, keyword arguments) of a parametrize call."""
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    keywords = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+    names_node = positional[0].value if positional else keywords.get("argnames")
+    values_node = positional[1].value if len(positional) > 1 else keywords.get("argvalues")
+    return names_node, values_node, keywords
+
+
+def comprehension_marks(
+    call: cst.Call,
+    marks_of: Callable[[Iterator[cst.BaseExpression]], list[M]],
+    is_param: Callable[[cst.BaseExpression], bool],
+) -> list[M]:
+    """Marks of `[pytest.param(x, marks=...) for x in ...]` values: which values and how many
+    cannot be known, so the caller records them once, as `test[?]`."""
+    values = arguments(call)[1]
+    if not isinstance(values, cst.ListComp | cst.GeneratorExp | cst.SetComp):
+        return []
+    element = values.elt
+    if not is_param_call(element, is_param):
+        return []
+    assert isinstance(element, cst.Call)
+    return [
+        m
+        for a in element.args
+        if a.keyword and a.keyword.value == "marks"
+        for m in marks_of(elements(a.value))
+    ]
+
+
 def parametrize_cases(
     call: cst.Call,
     names: Names,
@@ -215,11 +248,8 @@ def parametrize_cases(
 
     `values` replaces the call's argvalues (a module-level list the caller resolved).
     """
-    positional = [a for a in call.args if a.keyword is None and not a.star]
-    keywords = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
-    names_node = positional[0].value if positional else keywords.get("argnames")
-    values_node = values or (positional[1].value if len(positional) > 1 else None)
-    values_node = values_node or keywords.get("argvalues")
+    names_node, values_node, keywords = arguments(call)
+    values_node = values or values_node
     if names_node is None or not isinstance(values_node, cst.List | cst.Tuple):
         return None
     if any(isinstance(e, cst.StarredElement) for e in values_node.elements):
