@@ -31,7 +31,7 @@ from .facts import FileFacts
 
 log = logging.getLogger("xfail_grabber.scan")
 
-SCANNER_VERSION = "3"
+SCANNER_VERSION = "4"  # 4: param marks, cases and ticket hints in the facts
 PARALLEL_MIN_FILES = 16
 NEGATIVE = b"-"  # cache value: the file mentions no marker word
 
