@@ -163,7 +163,7 @@ def test_tickets_from_comments_next_to_the_mark():
 
 def test_ticket_in_a_comment_on_an_imported_mark(tmp_path):
     from xfail_grabber.config import Settings
-    from xfail_grabber.scan.tree import scan_checkout
+    from xfail_grabber.scan.incremental import scan_checkout
     from xfail_grabber.source.local import DirectoryCheckout
 
     (tmp_path / "tests").mkdir()
