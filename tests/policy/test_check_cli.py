@@ -197,3 +197,17 @@ def test_files_mode_warm_cache_needs_no_parser(example: Path, tmp_path: Path) ->
         for _ in range(2)
     ]
     assert runs == ["3 True", "3 False"]
+
+
+def test_unknown_kind_is_a_usage_error(example: Path, tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[policy]\nforbid-kinds = ["xfailflakes"]\n')
+    code, out, err = run(capsys, str(example), "--config", str(bad))
+    assert (code, out) == (2, "")
+    assert err.startswith(f"Error: {bad}:2: policy.forbid-kinds: unknown kind 'xfailflakes'")
+    # A custom marker made known in the same file is fine.
+    bad.write_text('markers = ["xfailflakes"]\n[policy]\nforbid-kinds = ["xfailflakes"]\n')
+    assert run(capsys, str(example), "--config", str(bad))[0] == 0
+    bad.write_text("[policy]\nbudget = { max-per-kind = { skipp = 0 } }\n")
+    assert main(["diff", str(example), "main", "main", "--config", str(bad)]) == 2
+    assert "policy.budget: unknown kind 'skipp'" in capsys.readouterr().err

@@ -117,3 +117,29 @@ def test_the_file_is_data_never_code() -> None:
 )
 def test_globs(glob: str, path: str, matches: bool) -> None:
     assert bool(glob_pattern(glob).fullmatch(path)) is matches
+
+
+def test_unknown_kinds_in_options() -> None:
+    known = ["xfail", "skip", "skipif", "flaky", "xfailflake"]
+    text = (
+        "[policy]\nbudget = { max-per-kind = { skip = 1 } }\n\n"
+        '[[policy.paths]]\nmatch = "a/**"\nforbid-kinds = ["skip", "skp"]\n'
+    )
+    policy = parse_policy(text, "grabber.toml")
+    with pytest.raises(PolicyError) as caught:
+        policy.check_kinds(known)
+    assert str(caught.value) == (
+        "grabber.toml:6: policy.paths[0].forbid-kinds: unknown kind 'skp' (known: flaky, skip, "
+        "skipif, xfail, xfailflake; add a custom marker with `markers = [...]` or --marker)"
+    )
+    policy = parse_policy("[policy]\nbudget = { max-per-kind = { quarantined = 1 } }\n", "g.toml")
+    with pytest.raises(PolicyError, match=r"^g\.toml:2: policy\.budget: unknown kind"):
+        policy.check_kinds(known)
+    policy.check_kinds([*known, "quarantined"])
+
+
+def test_a_chain_of_double_stars_stays_fast() -> None:
+    pattern = glob_pattern("**/" * 40 + "x.py")
+    assert pattern.pattern == r"(?:.*/)?x\.py"  # one optional prefix, not forty
+    assert pattern.fullmatch("a/" * 50 + "x.py")
+    assert not pattern.fullmatch("a/" * 50 + "y.py")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ..config import OTHER_KINDS, Settings
 from ..policy.load import DEFAULT_POLICY, Policy, PolicyError, load_policy
 from ..sinks.findings import RENDERERS
 from .common import (
@@ -42,6 +43,20 @@ def policy_for(config_file: Path | None, root: Path | None) -> Policy:
 def local_policy_file(directory: Path) -> Path | None:
     candidate = directory / POLICY_FILE
     return candidate if candidate.is_file() else None
+
+
+def policy_and_settings(scan: ScanArgs, root: Path | None) -> tuple[Policy, Settings]:
+    """The policy and the scan settings, from --config, else from grabber.toml at the local
+    repository's `root`, else the defaults (check and diff find them the same way)."""
+    if scan.config_file is None and root is not None:
+        scan = dataclasses.replace(scan, config_file=local_policy_file(root))
+    policy = policy_for(scan.config_file, root)
+    settings = scan.settings()
+    try:
+        policy.check_kinds(settings.mark_names + OTHER_KINDS)
+    except PolicyError as exc:
+        raise usage_error(str(exc)) from None
+    return policy, settings
 
 
 @click.command("check")
@@ -97,11 +112,7 @@ def check(
     if files_mode:
         if baseline is not None or scan.ref is not None:
             raise usage_error("--files takes neither --baseline nor --ref")
-        top = repository_root(Path.cwd())
-        if scan.config_file is None:
-            scan = dataclasses.replace(scan, config_file=local_policy_file(top))
-        policy = policy_for(scan.config_file, top)
-        settings = scan.settings()
+        policy, settings = policy_and_settings(scan, repository_root(Path.cwd()))
         try:
             report = check_files(args, settings, policy, cache_dir=scan.cache_dir)
         except PolicyError as exc:
@@ -111,10 +122,7 @@ def check(
             raise usage_error("expected REPOSITORY [BRANCH] (or --files PATH...)")
         repository, branch = args[0], (args[1] if len(args) == 2 else None)
         local = Path(repository) if Path(repository).is_dir() else None
-        if scan.config_file is None and local is not None:
-            scan = dataclasses.replace(scan, config_file=local_policy_file(local))
-        policy = policy_for(scan.config_file, local)
-        settings = scan.settings()
+        policy, settings = policy_and_settings(scan, local)
         try:
             report = check_repository(
                 repository,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import click
 
 from ..diff import diff_refs, render_markdown
 from ..timings import TIMINGS
-from .check import local_policy_file, policy_for
+from .check import policy_and_settings
 from .common import ScanArgs, output_option, scan_options, user_errors, write_output
 
 
@@ -54,10 +53,7 @@ def diff(
     from ..sinks.formats import to_json_text
 
     local = Path(repository) if Path(repository).is_dir() else None
-    if scan.config_file is None and local is not None:
-        scan = dataclasses.replace(scan, config_file=local_policy_file(local))
-    policy = policy_for(scan.config_file, local)
-    settings = scan.settings()
+    policy, settings = policy_and_settings(scan, local)
     result = diff_refs(
         repository, base, head, settings, workers=scan.workers, cache_dir=scan.cache_dir
     )

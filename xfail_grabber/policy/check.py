@@ -132,7 +132,7 @@ def evaluate(
         if not totals or setting.severity is None or rule.check_totals is None:
             continue
         for subject, message in rule.check_totals(counts, setting.options):
-            line = policy.lines.get(name, 1)
+            line = policy.line_of(f"policy.{name}")
             findings.append(
                 Finding(rule, setting.severity, policy.source or "", line, message, subject)
             )

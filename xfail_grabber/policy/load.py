@@ -90,10 +90,29 @@ class Policy:
                         + f"glob {glob!r} matches no file in the repository"
                     )
 
+    def check_kinds(self, known: Iterable[str]) -> None:
+        """Kinds named in options (forbid-kinds, max-per-kind) must be kinds the scan reports:
+        a misspelt one would make a rule that can never fire."""
+        names = set(known)
+        layers = [("policy", self.given)] + [(p.key, p.given) for p in self.paths]
+        for where, given in layers:
+            for rule_name, fields in given.items():
+                for option in RULES[rule_name].options:
+                    if not option.holds_kinds or option.name not in fields:
+                        continue
+                    for kind in fields[option.name]:
+                        if kind not in names:
+                            raise PolicyError(
+                                self._where(f"{where}.{rule_name}")
+                                + f"unknown kind {kind!r} (known: {', '.join(sorted(names))}; "
+                                "add a custom marker with `markers = [...]` or --marker)"
+                            )
+
+    def line_of(self, key: str) -> int:
+        return find_line(self.lines, key)
+
     def _where(self, key: str) -> str:
-        line = self.lines.get(key)
-        at = f"{self.source}:{line}" if line else str(self.source)
-        return f"{at}: {key}: "
+        return f"{self.source}:{self.line_of(key)}: {key}: "
 
 
 def _resolve(rule: Rule, layers: list[Mapping[str, Mapping[str, Any]]]) -> Setting:
@@ -123,6 +142,8 @@ def glob_pattern(glob: str) -> re.Pattern[str]:
     without a slash matches the file name anywhere, and `dir/` or `dir/**` all below dir."""
     if glob.endswith("/"):
         glob += "**"
+    while "**/**/" in glob:  # the same set of paths; a long chain would backtrack badly
+        glob = glob.replace("**/**/", "**/")
     anchored = "/" in glob.rstrip("/")
     glob = glob.lstrip("/")
     out = []
@@ -200,12 +221,8 @@ def parse_policy(text: str, source: str, *, required: bool = False) -> Policy:
             continue
         rule = _rule(name, key, fail)
         given[name] = _rule_value(rule, value, key, fail, top=True)
-    rule_lines = {name: find_line(lines, f"{prefix}.{name}") for name in RULES}
-    rule_lines |= {
-        f"policy.paths[{i}].match": find_line(lines, f"{prefix}.paths[{i}].match")
-        for i in range(len(paths))
-    }
-    return Policy(given, tuple(paths), source, rule_lines)
+    shown = {key.removeprefix("grabber."): line for key, line in lines.items()}
+    return Policy(given, tuple(paths), source, shown)
 
 
 def _rule(name: str, key: str, fail: Any) -> Rule:

@@ -66,6 +66,7 @@ class Option:
     name: str
     parse: Callable[[Any], Any]  # raises OptionError
     default: Any
+    holds_kinds: bool = False  # a list of kinds, or a table keyed by kind (checked by name)
 
 
 @dataclass(frozen=True)
@@ -286,7 +287,7 @@ def strict_xfail(record: MutedTest, options: Options, context: Context) -> str |
     "of a forbidden kind",
     'Mutes of these kinds are not allowed, e.g. `kinds = ["skip"]` to ask for '
     "`xfailflake` with a ticket instead of a bare skip.",
-    options=(Option("kinds", kind_list, ()),),
+    options=(Option("kinds", kind_list, (), holds_kinds=True),),
     shorthand="kinds",
 )
 def forbid_kinds(record: MutedTest, options: Options, context: Context) -> str | None:
@@ -348,7 +349,7 @@ _register(
         "(`--baseline REF`): the ratchet.",
         options=(
             Option("max-total", lambda v: count(v), None),
-            Option("max-per-kind", kind_counts, {}),
+            Option("max-per-kind", kind_counts, {}, holds_kinds=True),
             Option("no-increase", flag, False),
         ),
         per_path=False,
