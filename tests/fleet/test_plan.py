@@ -141,3 +141,13 @@ def test_choose_shard() -> None:
         with pytest.raises(ShardError, match=message):
             choose_shard(*args)
     assert parse_shard(" 2/3") == Shard(2, 3)
+
+
+def test_one_scratch_repository_serves_many_repositories(origin: Path, tmp_path: Path) -> None:
+    other = make_repo(tmp_path / "other", {"main": OLD, "release/2.0": OLD})
+    scratch = tmp_path / "scratch"
+    first = tip_dates(spec(tmp_path, f"file://{origin}"), ["main", "release/2.0"], None, scratch)
+    second = tip_dates(spec(tmp_path, f"file://{other}"), ["main", "release/2.0"], None, scratch)
+    assert {d.date().isoformat() for d in first.values()} == {RECENT[:10]}
+    assert {d.date().isoformat() for d in second.values()} == {OLD[:10]}
+    assert len(list(scratch.iterdir())) == 1  # one repository, reused

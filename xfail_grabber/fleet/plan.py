@@ -153,48 +153,67 @@ def match_branches(spec: RepoSpec, remote: RemoteBranches) -> list[str]:
     )
 
 
-def tip_dates(spec: RepoSpec, branches: list[str], cache_dir: Path | None) -> dict[str, datetime]:
+def tip_dates(
+    spec: RepoSpec, branches: list[str], cache_dir: Path | None, scratch: Path | None = None
+) -> dict[str, datetime]:
     """The commit date of each branch's tip (branches missing on the remote are left out).
 
-    The tips are fetched shallowly (depth 1, no trees) into a scratch repository under the
-    cache directory, removed afterwards: one request, a few hundred bytes a branch.
+    The tips are fetched shallowly (depth 1, no trees) into a scratch repository: one request,
+    a few hundred bytes a branch. `scratch` is a directory for the scratch repository of this
+    process, kept for the next repository (creating and deleting a repository costs more than
+    the fetch; the caller removes the directory); without it a temporary one is used.
     """
     if not branches:
         return {}
-    remote = _remote_of(spec)
+    if scratch is not None:
+        return _tip_dates_into(spec, branches, _scratch_repo(scratch))
     root = (cache_dir or default_cache_dir()) / "tmp"
     root.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix="tips-", dir=root))
+    temporary = Path(tempfile.mkdtemp(prefix="tips-", dir=root))
     try:
-        run_git(["init", "-q", "--bare", str(scratch)])
-        refspecs = [f"+refs/heads/{b}:refs/heads/{b}" for b in branches]
-        # No auto gc/maintenance and no FETCH_HEAD: the repository lives for one fetch.
-        quiet = ["-c", "gc.auto=0", "-c", "maintenance.auto=false"]
-        args = [*quiet, "fetch", "-q", "--no-tags", "--no-write-fetch-head", "--depth=1"]
-        args.append("--filter=tree:0")
-        try:
-            # A plain path would make git name the promisor remote after it, which it refuses.
-            where = remote.url if remote else Path(spec.url).resolve().as_uri()
-            run_git(
-                [*args, "--", where, *refspecs],
-                git_dir=scratch,
-                auth=remote.auth if remote else None,
-            )
-        except GitFailed as exc:
-            if remote is None:
-                raise SourceError(f"cannot fetch the tips of {spec.url}: {exc}") from None
-            raise clone_error(remote, exc, "fetch the tips of") from None
-        out = run_git(
-            ["for-each-ref", "--format=%(committerdate:unix) %(refname:strip=2)", "refs/heads"],
-            git_dir=scratch,
-        ).stdout.decode("utf-8", "surrogateescape")
+        return _tip_dates_into(spec, branches, _scratch_repo(temporary))
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(temporary, ignore_errors=True)
+
+
+def _scratch_repo(directory: Path) -> Path:
+    """This process's scratch repository under `directory` (created on first use)."""
+    git_dir = directory / f"tips-{os.getpid()}.git"
+    if not (git_dir / "HEAD").is_file():
+        directory.mkdir(parents=True, exist_ok=True)
+        run_git(["init", "-q", "--bare", "--template=", str(git_dir)])
+    return git_dir
+
+
+def _tip_dates_into(spec: RepoSpec, branches: list[str], git_dir: Path) -> dict[str, datetime]:
+    remote = _remote_of(spec)
+    # Each repository's tips under a namespace of their own in the shared scratch repository.
+    space = f"refs/tips/{hashlib.sha256(spec.identity.encode()).hexdigest()[:16]}"
+    refspecs = [f"+refs/heads/{b}:{space}/{b}" for b in branches]
+    # No auto gc/maintenance, no FETCH_HEAD, and no "have" lines about other repositories' tips.
+    quiet = ["-c", "gc.auto=0", "-c", "maintenance.auto=false"]
+    quiet += ["-c", "fetch.negotiationAlgorithm=noop"]
+    args = [*quiet, "fetch", "-q", "--no-tags", "--no-write-fetch-head", "--depth=1"]
+    args.append("--filter=tree:0")
+    try:
+        # A plain path would make git name the promisor remote after it, which it refuses.
+        where = remote.url if remote else Path(spec.url).resolve().as_uri()
+        run_git(
+            [*args, "--", where, *refspecs], git_dir=git_dir, auth=remote.auth if remote else None
+        )
+    except GitFailed as exc:
+        if remote is None:
+            raise SourceError(f"cannot fetch the tips of {spec.url}: {exc}") from None
+        raise clone_error(remote, exc, "fetch the tips of") from None
+    out = run_git(
+        ["for-each-ref", "--format=%(committerdate:unix) %(refname)", space],
+        git_dir=git_dir,
+    ).stdout.decode("utf-8", "surrogateescape")
     dates: dict[str, datetime] = {}
     for line in out.splitlines():
         stamp, _, name = line.partition(" ")
         if stamp.isdigit():
-            dates[name] = datetime.fromtimestamp(int(stamp), UTC)
+            dates[name.removeprefix(f"{space}/")] = datetime.fromtimestamp(int(stamp), UTC)
     return dates
 
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import shutil
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -87,6 +89,7 @@ class Task:
     cache_dir: Path | None
     workers: int | None
     now: datetime
+    scratch: Path | None = None  # where each process keeps its scratch repository for tips
 
 
 def run_repo(task: Task, emit: Emit | None = None) -> RepoResult:
@@ -110,7 +113,7 @@ def run_repo(task: Task, emit: Emit | None = None) -> RepoResult:
         result.matched = len(branches)
         if branches and spec.active_within is not None:
             if dates is None:
-                dates = tip_dates(spec, branches, task.cache_dir)
+                dates = tip_dates(spec, branches, task.cache_dir, task.scratch)
             since = task.now - spec.active_within
             branches = [b for b in branches if b in dates and dates[b] >= since]
         result.active = len(branches)
@@ -197,8 +200,9 @@ def run_fleet(
         # The repositories already keep the cores busy; a parser pool each would fight them.
         workers = max(1, (os.cpu_count() or 1) // jobs)
     now = utc_now()
+    scratch = _scratch_dir(cache_dir)
     tasks = [
-        Task(spec, settings_for(spec), action, shard, cache_dir, workers, now)
+        Task(spec, settings_for(spec), action, shard, cache_dir, workers, now, scratch)
         for spec in fleet.repos
     ]
     summary = Summary()
@@ -233,8 +237,22 @@ def run_fleet(
     finally:
         if tty:
             err.write("\n")
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _scratch_dir(cache_dir: Path | None) -> Path | None:
+    """A directory for this run's scratch repositories (None: each fetch makes its own)."""
+    from ..source.clones import default_cache_dir
+
+    root = (cache_dir or default_cache_dir()) / "tmp"
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix="fleet-", dir=root))
+    except OSError:
+        return None
 
 
 def _in_processes(tasks: list[Task], jobs: int) -> Iterator[RepoResult]:
