@@ -211,3 +211,21 @@ def test_unknown_kind_is_a_usage_error(example: Path, tmp_path: Path, capsys) ->
     bad.write_text("[policy]\nbudget = { max-per-kind = { skipp = 0 } }\n")
     assert main(["diff", str(example), "main", "main", "--config", str(bad)]) == 2
     assert "policy.budget: unknown kind 'skipp'" in capsys.readouterr().err
+
+
+def test_a_url_with_a_baseline(example: Path, tmp_path: Path, capsys) -> None:
+    """A file:// URL is cloned into the cache; its grabber.toml is not read (only --config)."""
+    git(example, "branch", "base")
+    commit(
+        example,
+        {"tests/test_more.py": "import pytest\n\n\n@pytest.mark.skip\ndef test_m():\n    pass\n"},
+    )
+    url = example.as_uri()
+    cache = str(tmp_path / "cache")
+    code, out, _ = run(capsys, url, "main", "--baseline", "base", "--cache-dir", cache)
+    assert code == 3
+    assert out == (
+        "tests/test_more.py:4: ticket-required: skip mute of test_m has no ticket\n"
+        "tests/test_more.py:4: reason-required: skip mute of test_m has no reason (warning)\n"
+        "1 error, 1 warning in 1 file; 1 of 6 mutes checked (added or changed since base)\n"
+    )
