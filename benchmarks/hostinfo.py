@@ -22,19 +22,28 @@ def cpu_model() -> str:
 
 
 def tree_rss(root: int) -> int:
-    """Sum of VmRSS over `root` and its descendants (via /proc/<pid>/task/<tid>/children)."""
-    total, stack, seen = 0, [root], set()
+    """Sum of VmRSS over `root` and its descendants (via /proc/<pid>/task/<tid>/children).
+
+    A child between vfork and exec (Python starts git that way) shares its parent's memory
+    and shows the same resident size and command line: it is not counted a second time.
+    """
+    total, stack, seen = 0, [(root, None)], set()
     while stack:
-        pid = stack.pop()
+        pid, parent = stack.pop()
         if pid in seen:
             continue
         seen.add(pid)
         try:
             with open(f"/proc/{pid}/statm", "rb") as handle:
-                total += int(handle.read().split()[1]) * PAGE
+                rss = int(handle.read().split()[1]) * PAGE
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                command = handle.read()
+            if parent is not None and (rss, command) == parent:
+                continue  # vforked, not yet exec'd
+            total += rss
             for tid in os.listdir(f"/proc/{pid}/task"):
                 with open(f"/proc/{pid}/task/{tid}/children", "rb") as handle:
-                    stack.extend(int(child) for child in handle.read().split())
+                    stack.extend((int(child), (rss, command)) for child in handle.read().split())
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue  # the process ended between two reads
     return total

@@ -179,7 +179,7 @@ def _progress(total: int, enabled: bool) -> Iterator[None]:
 # Facts already decoded in this process (history scans many commits that share most files),
 # bounded by an estimate of their size in memory: about this many times their pickle.
 DECODED_PER_PICKLED = 4
-MEMO_BYTES = 96 * 1024 * 1024
+MEMO_BYTES = 48 * 1024 * 1024
 _MEMO: ByteLRU[FileFacts | None] = ByteLRU(MEMO_BYTES)
 
 

@@ -36,7 +36,7 @@ class ScanCache:
     once while memory stays bounded however long the history.
     """
 
-    MEMO_BYTES = 32 * 1024 * 1024
+    MEMO_BYTES = 16 * 1024 * 1024
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
