@@ -91,7 +91,12 @@ class CommitWalk:
         removed = [c.old_path for c in changes if c.old_path and c.old_path.endswith(".py")]
         fresh = [c for c in changes if c.new_blob and c.path.endswith(".py")]
         sizes = self._sizes({c.new_blob for c in fresh if c.new_blob})
-        added = [SourceFile(c.path, sizes.get(c.new_blob or "", 0), c.new_blob) for c in fresh]
+        added = [
+            SourceFile(c.path, sizes[c.new_blob], c.new_blob)
+            if c.new_blob in sizes
+            else SourceFile(c.path, 0, c.new_blob, error="blob missing from the repository")
+            for c in fresh
+        ]
         self.tree.update(self.reader, removed=removed, added=added)
         return self._done()
 
