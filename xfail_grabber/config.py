@@ -51,7 +51,16 @@ DEFAULT_MAX_PARSE_BYTES = 5 * 1024 * 1024
 # grabber.toml keys of a fleet file, validated by xfail_grabber.fleet (not by load_grabber_toml).
 FLEET_KEYS = ("defaults", "repos", "shards")
 
-PYTEST_CONFIG_FILES = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
+# pytest's own precedence (pytest 9): pytest.toml and pytest.ini count even when empty.
+PYTEST_CONFIG_FILES = (
+    "pytest.toml",
+    ".pytest.toml",
+    "pytest.ini",
+    ".pytest.ini",
+    "pyproject.toml",
+    "tox.ini",
+    "setup.cfg",
+)
 
 
 class ConfigError(Exception):
@@ -68,12 +77,22 @@ class Discovery:
     norecursedirs: tuple[str, ...] = DEFAULT_NORECURSEDIRS
     source: str | None = None  # the config file these came from
     markers: tuple[str, ...] = ()  # names the project registers in its `markers` setting
+    # pytest's default norecursedirs (build, dist, venv, .*) guard against collecting build
+    # output: they apply to files git does not track; the repository's own always apply.
+    norecursedirs_configured: bool = False
 
     def is_test_file(self, path: str) -> bool:
         return _is_test_file(path, self.python_files)
 
-    def skips_dir(self, name: str) -> bool:
-        return _skips_dir(name, self.norecursedirs)
+    def skips_path(self, path: str, tracked: bool) -> bool:
+        """Does pytest never recurse into a directory holding `path` (repository-relative)?"""
+        if tracked and not self.norecursedirs_configured:
+            return False
+        parts = path.split("/")[:-1]
+        return any(
+            _skips_dir_path(parts[index], "/".join(parts[: index + 1]), self.norecursedirs)
+            for index in range(len(parts))
+        )
 
     def is_test_class(self, name: str) -> bool:
         return _name_matches(name, self.python_classes)
@@ -83,8 +102,17 @@ class Discovery:
 
 
 @functools.lru_cache(maxsize=4096)
-def _skips_dir(name: str, patterns: tuple[str, ...]) -> bool:
-    return any(fnmatch.fnmatch(name, pattern) for pattern in patterns)
+def _skips_dir_path(name: str, path: str, patterns: tuple[str, ...]) -> bool:
+    # pytest (fnmatch_ex): a pattern with a slash matches the directory's path from its end
+    # (`testing/example_scripts`), one without matches the directory's name.
+    for pattern in patterns:
+        if "/" in pattern:
+            pattern = pattern.strip("/")
+            if fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(path, f"*/{pattern}"):
+                return True
+        elif fnmatch.fnmatch(name, pattern):
+            return True
+    return False
 
 
 def _is_test_file(path: str, python_files: tuple[str, ...]) -> bool:
@@ -155,12 +183,14 @@ class Settings:
         return replace(self, discovery=discovery)
 
 
-def _split(value: str | list[str] | None) -> tuple[str, ...] | None:
+def _split(value: Any) -> tuple[str, ...] | None:
     if value is None:
         return None
     if isinstance(value, str):
         return tuple(value.split())
-    return tuple(str(v) for v in value)
+    if isinstance(value, list | tuple):
+        return tuple(str(v) for v in value)
+    return None
 
 
 def discovery_from_files(read: Callable[[str], bytes | None]) -> Discovery:
@@ -178,7 +208,12 @@ def discovery_from_files(read: Callable[[str], bytes | None]) -> Discovery:
         parsed = _split(section.get(key))
         if parsed:
             values[key] = parsed
-    return Discovery(source=name, markers=registered_markers(section.get("markers")), **values)
+    return Discovery(
+        source=name,
+        markers=registered_markers(section.get("markers")),
+        norecursedirs_configured="norecursedirs" in values,
+        **values,
+    )
 
 
 def pytest_ini(read: Callable[[str], bytes | None]) -> tuple[str, dict[str, Any]] | None:
@@ -204,13 +239,24 @@ def registered_markers(value: str | list[str] | None) -> tuple[str, ...]:
 
 def _pytest_section(name: str, data: bytes) -> dict[str, Any] | None:
     text = data.decode("utf-8", errors="replace")
-    if name == "pyproject.toml":
+    if name.endswith(".toml"):
         try:
             doc = tomllib.loads(text)
         except tomllib.TOMLDecodeError:
             return None
-        section = doc.get("tool", {}).get("pytest", {}).get("ini_options")
-        return section if isinstance(section, dict) else None
+        if name != "pyproject.toml":
+            # pytest.toml / .pytest.toml: a `[pytest]` table; the file counts even when empty.
+            section = doc.get("pytest", {})
+            return section if isinstance(section, dict) else {}
+        tool = doc.get("tool", {})
+        pytest_table = tool.get("pytest") if isinstance(tool, dict) else None
+        if not isinstance(pytest_table, dict):
+            return None
+        ini = pytest_table.get("ini_options")
+        if isinstance(ini, dict):
+            return ini
+        # pytest 9's native `[tool.pytest]` (TOML types: lists stay lists).
+        return pytest_table or None
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read_string(text)

@@ -211,7 +211,7 @@ class TreeScan:
             touched.add(path)
         fresh = []
         for item in added:
-            if any(discovery.skips_dir(part) for part in item.path.split("/")[:-1]):
+            if discovery.skips_path(item.path, item.in_git):
                 continue
             self._forget(item.path)
             touched.add(item.path)

@@ -26,6 +26,11 @@ class SourceFile:
     size: int
     blob_id: str | None = None  # git blob id when read from git objects
     error: str | None = None  # set when the file cannot be scanned at all (e.g. bad symlink)
+    tracked: bool = False  # git tracks it (always so when read from git objects)
+
+    @property
+    def in_git(self) -> bool:
+        return self.tracked or self.blob_id is not None
 
 
 class Checkout(Protocol):

@@ -30,7 +30,16 @@ SYMLINK_MODE = "120000"
 _CHUNK = 128
 _WINDOW = 256
 # Root files read besides .py files (pytest configuration, grabber settings).
-ROOT_FILES = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg", "grabber.toml")
+ROOT_FILES = (
+    "pytest.toml",
+    ".pytest.toml",
+    "pytest.ini",
+    ".pytest.ini",
+    "pyproject.toml",
+    "tox.ini",
+    "setup.cfg",
+    "grabber.toml",
+)
 
 
 @dataclass(frozen=True)

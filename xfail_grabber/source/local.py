@@ -22,6 +22,7 @@ class DirectoryCheckout:
         commit: str | None = None,
         committed_at: datetime | None = None,
         paths: Iterable[str] | None = None,
+        tracked: Iterable[str] = (),
     ) -> None:
         if not root.is_dir():
             raise SourceError(f"not a directory: {root}")
@@ -31,6 +32,7 @@ class DirectoryCheckout:
         self.commit = commit
         self.committed_at = committed_at
         self._paths = sorted(paths) if paths is not None else None
+        self._tracked = frozenset(tracked)
         self._real: dict[str, str] = {}  # display path -> path on disk, where they differ
 
     def _walk(self) -> Iterator[str]:
@@ -67,7 +69,9 @@ class DirectoryCheckout:
             shown = display_path(rel)
             if shown != rel:
                 self._real[shown] = rel
-            result.append(SourceFile(path=shown, size=size, error=error))
+            result.append(
+                SourceFile(path=shown, size=size, error=error, tracked=rel in self._tracked)
+            )
         return result
 
     def read(self, files: Iterable[SourceFile]) -> Iterator[tuple[SourceFile, bytes | str]]:

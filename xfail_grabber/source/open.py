@@ -50,6 +50,8 @@ def worktree_checkout(top: Path, label: str) -> DirectoryCheckout:
     git_dir = Path(git_dir_proc.stdout.decode("utf-8", "surrogateescape").strip())
     out = run_git(["ls-files", "-co", "--exclude-standard", "-z", "--", "*.py"], cwd=top).stdout
     names = {p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p}
+    out = run_git(["ls-files", "-c", "-z", "--", "*.py"], cwd=top).stdout
+    tracked = {p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p}
     # Tracked files deleted on disk are gone from the tree "as it is on disk".
     paths = sorted(p for p in names if os.path.lexists(top / p))
     commit = rev_parse(git_dir, "HEAD")
@@ -60,6 +62,7 @@ def worktree_checkout(top: Path, label: str) -> DirectoryCheckout:
         commit=commit,
         committed_at=commit_time(git_dir, commit) if commit else None,
         paths=paths,
+        tracked=tracked,
     )
 
 
