@@ -178,11 +178,19 @@ def migration_4(db: Db) -> list[str]:
     return [f"ALTER TABLE {table} ADD COLUMN {column_sql(db, c)}" for c in MUTED_COLUMNS_4]
 
 
+def migration_5(db: Db) -> list[str]:
+    """Views for dashboards: latest_muted_tests and muted_trend_daily (see views.py)."""
+    from .views import MUTED_AT_V5, latest_muted_sql, trend_daily_sql
+
+    return [*latest_muted_sql(db, MUTED_AT_V5), *trend_daily_sql(db)]
+
+
 MIGRATIONS: tuple[Callable[[Db], list[str]], ...] = (
     migration_1,
     migration_2,
     migration_3,
     migration_4,
+    migration_5,
 )
 LATEST = len(MIGRATIONS)
 
