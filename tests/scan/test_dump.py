@@ -324,3 +324,17 @@ def test_output_to_a_fifo_writes_into_it_and_leaves_it_a_fifo(tmp_path, capsys, 
     assert stat.S_ISFIFO(fifo.stat().st_mode)
     assert json.loads(received[0])["counts"]["total"] > 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
+
+
+def test_redash_boolean_columns_never_hold_null(capsys, monkeypatch):
+    # Redash's JSON data source types a column from its first value: one null turns a
+    # boolean column into text. strict_set tells "strict=False written" from "not written".
+    monkeypatch.chdir(FIXTURES)
+    code, out, _ = dump(capsys, "forms", "--format", "redash")
+    assert code == 0
+    result = json.loads(out)
+    booleans = [c["name"] for c in result["columns"] if c["type"] == "boolean"]
+    assert booleans == ["strict", "strict_set"]
+    assert all(isinstance(row[name], bool) for row in result["rows"] for name in booleans)
+    given = {(row["strict"], row["strict_set"]) for row in result["rows"]}
+    assert {(False, False), (True, True)} <= given

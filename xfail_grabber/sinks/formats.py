@@ -113,6 +113,7 @@ REDASH_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("reason", "string", "Reason"),
     ("since", "string", "Since"),
     ("strict", "boolean", "Strict"),
+    ("strict_set", "boolean", "Strict given"),
     ("condition", "string", "Condition"),
     ("kwargs", "string", "Other arguments"),
     ("parser", "string", "Parser"),
@@ -137,6 +138,10 @@ def redash_result(snapshot: Snapshot) -> dict[str, Any]:
     for record in snapshot.muted:
         row = {**context, **record.to_dict()}
         row["kwargs"] = _cell(row["kwargs"]) or None
+        # Redash's JSON data source types a column from its first value: a null would make
+        # the boolean column text. strict=None (not written) becomes False plus strict_set.
+        row["strict_set"] = row["strict"] is not None
+        row["strict"] = bool(row["strict"])
         rows.append({name: row[name] for name, _, _ in REDASH_COLUMNS})
     return {
         "columns": [
