@@ -15,6 +15,7 @@ import click
 
 from ..model import Snapshot
 from ..sinks.serve.state import SnapshotProvider, TrendProvider
+from ..sinks.serve.stored import DbHistory
 from ..source.clones import is_url
 from .common import ScanArgs, scan_options, user_errors
 
@@ -185,7 +186,11 @@ def serve(
     state = DataState(provider, trend)
     refresher = Refresher(state, interval)
     app = create_app(
-        state, token=auth_token or None, on_refresh=refresher.wake, info={"ticket_url": ticket_url}
+        state,
+        token=auth_token or None,
+        on_refresh=refresher.wake,
+        info={"ticket_url": ticket_url},
+        history=DbHistory(db_url) if db_url else None,
     )
     if not auth_token and not _loopback(host):
         log.warning("serving on %s without --auth-token: anyone who can reach it can read it", host)

@@ -16,7 +16,7 @@ from .errors import (
     SchemaTooNew,
 )
 from .push import import_legacy, parse_duration, prune, store_snapshot, store_snapshots
-from .read import latest_snapshot, stored_keys, trend
+from .read import latest_snapshot, snapshot_on, stored_keys, targets, trend
 from .url import default_sqlite_path, legacy_env_url, parse_url, resolve_url, with_names
 
 
@@ -44,9 +44,11 @@ __all__ = [
     "parse_url",
     "prune",
     "resolve_url",
+    "snapshot_on",
     "store_snapshot",
     "store_snapshots",
     "stored_keys",
+    "targets",
     "trace_statements",
     "trend",
     "upgrade",

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from ...model import ScanError, Snapshot
@@ -56,11 +57,47 @@ def latest_snapshot(
     url: str, repo: str | None = None, branch: str | None = None
 ) -> Snapshot | None:
     """The most recently scanned snapshot (of repo and branch when given), or None."""
+    return _last_snapshot(url, repo, branch, None)
+
+
+def snapshot_on(url: str, repo: str, branch: str | None, day: str) -> Snapshot | None:
+    """The last snapshot of repo and branch scanned on `day` (YYYY-MM-DD), or None."""
+    return _last_snapshot(url, repo, branch or "", day)
+
+
+def targets(url: str) -> list[dict[str, Any]]:
+    """Every stored (repo, branch): how many days it has and its first and last day."""
+    with connect(url) as db:
+        if not _ready(db):
+            return []
+        rows = db.execute(
+            'SELECT "repo", "branch", COUNT(DISTINCT "day"), MIN("day"), MAX("day") '
+            f'FROM {db.names.table(SNAPSHOTS)} GROUP BY "repo", "branch" '
+            'ORDER BY "repo", "branch"'
+        )
+    return [
+        {
+            "repo": repo,
+            "branch": branch or None,
+            "days": int(days),
+            "first_day": read_day(first),
+            "last_day": read_day(last),
+        }
+        for repo, branch, days, first, last in rows
+    ]
+
+
+def _last_snapshot(
+    url: str, repo: str | None, branch: str | None, day: str | None
+) -> Snapshot | None:
     with connect(url) as db:
         version = _ready(db)
         if not version:
             return None
         where, params = _where(db, repo, branch)
+        if day is not None:
+            where += (" AND " if where else " WHERE ") + '"day" = ?'
+            params.append(day if db.dialect.name == "sqlite" else date.fromisoformat(day))
         rows = db.execute(
             f"SELECT {SUMMARY} FROM {db.names.table(SNAPSHOTS)}{where} "
             'ORDER BY "scanned_at" DESC, "snapshot_id" DESC LIMIT 1',

@@ -26,6 +26,7 @@ from .guard import Guard
 from .metrics import CONTENT_TYPE as METRICS_TYPE
 from .metrics import health, render_metrics
 from .state import DataState
+from .stored import History, StoredRoutes
 from .view import (
     Body,
     Filters,
@@ -40,6 +41,8 @@ from .view import (
 
 JSON = "application/json"
 CSV = "text/csv; charset=utf-8"
+# How often the page asks /healthz whether a new snapshot landed.
+POLL_SECONDS = 10
 
 
 def load_static() -> dict[str, tuple[Body, str]]:
@@ -79,11 +82,14 @@ def create_app(
     token: str | None = None,
     on_refresh: Callable[[], None] | None = None,
     info: dict[str, Any] | None = None,
+    history: History | None = None,
 ) -> ASGIApp:
     """The whole server as an ASGI app. `on_refresh` runs for POST /refresh (default: a refresh
-    in a worker thread); `info` is extra data for the dashboard (/api/info)."""
+    in a worker thread); `info` is extra data for the dashboard (/api/info); `history` reads
+    stored snapshots for the drill-down and comparison routes."""
     static = load_static()
-    info_body = Body.of(compact({"tool": "xfail-grabber", "version": __version__, **(info or {})}))
+    about = {"tool": "xfail-grabber", "version": __version__, "poll_seconds": POLL_SECONDS}
+    info_body = Body.of(compact({**about, **(info or {})}))
 
     def current() -> View:
         view = state.view
@@ -142,7 +148,9 @@ def create_app(
         return Response(body, media_type=JSON, headers={"cache-control": "no-cache"})
 
     async def api_trend(request: Request) -> Response:
-        return send(request, current().trend_body, JSON)
+        view = current()
+        other = await stored.trend(request, view)
+        return other if other is not None else send(request, view.trend_body, JSON)
 
     async def api_info(request: Request) -> Response:
         return send(request, info_body, JSON)
@@ -167,6 +175,11 @@ def create_app(
         assert isinstance(exc, HTTPException)
         return error(exc.status_code, exc.detail, **(exc.headers or {}))
 
+    async def query_error(request: Request, exc: Exception) -> Response:
+        return error(400, str(exc))
+
+    stored = StoredRoutes(current, history)
+
     routes = [
         Route("/", index),
         Route("/static/{name}", static_file),
@@ -175,10 +188,14 @@ def create_app(
         Route("/api/snapshot", api_snapshot),
         Route("/api/muted", api_muted),
         Route("/api/trend", api_trend),
+        Route("/api/targets", stored.targets),
+        Route("/api/day", stored.day),
+        Route("/api/compare", stored.compare),
         Route("/api/info", api_info),
         Route("/healthz", healthz),
         Route("/metrics", metrics),
         Route("/refresh", refresh, methods=["POST"]),
     ]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
+    handlers = {HTTPException: http_error, QueryError: query_error}
+    app = Starlette(routes=routes, exception_handlers=handlers)
     return Guard(app, token)

@@ -4,7 +4,11 @@
 
 const MAX_ROWS = 1000;
 const SVG = "http://www.w3.org/2000/svg";
-const state = { records: [], sort: { key: "nodeid", dir: 1 }, snapshot: null, info: {} };
+const state = {
+  records: [], sort: { key: "nodeid", dir: 1 }, snapshot: null, info: {},
+  trend: [], split: "total", day: null, target: null, targets: [],
+  latestKey: null, updates: 0, pollMs: 10000,
+};
 
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -86,18 +90,34 @@ function options(select, values) {
   select.value = values.includes(keep) ? keep : "";
 }
 
+const PALETTE = ["#2f6fdb", "#d9822b", "#1e9e6a", "#c23b5a", "#7a5cc7", "#2a9cb0", "#8c8c1f", "#6b7280"];
+
+// The series of the chosen split: [[name, [value per day]]], largest first.
+function series(days, split) {
+  if (split === "total") return [["total", days.map((d) => d.total)]];
+  const field = split === "kind" ? "by_kind" : "by_category";
+  const names = new Set();
+  for (const d of days) for (const name of Object.keys(d[field] || {})) names.add(name);
+  const all = [...names].map((name) => [name, days.map((d) => (d[field] || {})[name] || 0)]);
+  return all.sort((a, b) => b[1].reduce((x, y) => x + y, 0) - a[1].reduce((x, y) => x + y, 0));
+}
+
 function drawTrend(days) {
+  state.trend = days;
   const box = document.getElementById("trend");
+  const legend = document.getElementById("trend-legend");
   box.replaceChildren();
+  legend.replaceChildren();
+  fillCompare(days);
   if (!days.length) {
     box.append(el("p", { class: "muted-text" }, "No history yet: store daily snapshots with grabber push and serve with --db."));
     return;
   }
   const width = Math.max(400, Math.round(box.clientWidth) || 800), height = 220, left = 44, right = 12, top = 12, bottom = 28;
   const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": "Muted tests per day" });
-  const totals = days.map((d) => d.total);
-  const high = Math.max(1, ...totals);
-  const x = (i) => left + (days.length === 1 ? (width - left - right) / 2 : (i * (width - left - right)) / (days.length - 1));
+  const high = Math.max(1, ...days.map((d) => d.total));
+  const step = days.length === 1 ? width - left - right : (width - left - right) / (days.length - 1);
+  const x = (i) => left + (days.length === 1 ? (width - left - right) / 2 : i * step);
   const y = (v) => top + (height - top - bottom) * (1 - v / high);
   chart.append(svg("line", { class: "axis", x1: left, y1: y(0), x2: width - right, y2: y(0) }));
   for (const v of [0, Math.round(high / 2), high]) {
@@ -105,15 +125,32 @@ function drawTrend(days) {
     label.textContent = String(v);
     chart.append(label, svg("line", { class: "axis", x1: left, y1: y(v), x2: width - right, y2: y(v) }));
   }
-  const points = days.map((d, i) => `${x(i).toFixed(1)},${y(d.total).toFixed(1)}`);
-  chart.append(svg("polygon", { class: "area", points: `${x(0)},${y(0)} ${points.join(" ")} ${x(days.length - 1)},${y(0)}` }));
-  chart.append(svg("polyline", { class: "line", points: points.join(" ") }));
+  const stacks = series(days, state.split);
+  const base = days.map(() => 0);
+  stacks.forEach(([name, values], k) => {
+    const lower = base.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).reverse();
+    values.forEach((v, i) => { base[i] += v; });
+    const upper = base.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`);
+    const color = PALETTE[k % PALETTE.length];
+    const area = svg("polygon", { class: state.split === "total" ? "area" : "area stacked", points: [...upper, ...lower].join(" "), "data-series": name });
+    if (state.split !== "total") area.style.fill = color;
+    chart.append(area, svg("polyline", { class: "line", points: upper.join(" "), "data-series": name, style: `stroke: ${color}` }));
+    if (state.split !== "total") {
+      const swatch = el("span", { class: "swatch" });
+      swatch.style.background = color;
+      legend.append(el("li", { "data-name": name }, swatch, name));
+    }
+  });
   days.forEach((d, i) => {
-    const dot = svg("circle", { class: "point", cx: x(i), cy: y(d.total), r: 3.5, "data-day": d.day, "data-total": d.total });
+    // A column per day, the whole height: a click drills into that day.
+    const hit = svg("rect", { class: "day-hit", x: x(i) - step / 2, y: 0, width: Math.max(step, 8), height, "data-day": d.day });
     const tip = svg("title", {});
-    tip.textContent = `${d.day}: ${d.total}`;
-    dot.append(tip);
-    chart.append(dot);
+    tip.textContent = `${d.day}: ${d.total} muted (click to see them)`;
+    hit.append(tip);
+    hit.addEventListener("click", () => drill(d.day));
+    const selected = d.day === state.day ? " selected" : "";
+    const dot = svg("circle", { class: "point" + selected, cx: x(i), cy: y(d.total), r: 3.5, "data-day": d.day, "data-total": d.total });
+    chart.append(hit, dot);
   });
   const ticks = days.length <= 8 ? days.map((_, i) => i) : [0, Math.floor((days.length - 1) / 2), days.length - 1];
   for (const i of ticks) {
@@ -201,34 +238,143 @@ function notice(text) {
   box.hidden = !text;
 }
 
-// Data is fetched again every minute; the server answers 304 while nothing changed.
-const RELOAD_MS = 60000;
+// The repository and branch picked (null: the one the server scans) as query parameters.
+function where(extra) {
+  const params = new URLSearchParams(extra || {});
+  if (state.target) {
+    params.set("repo", state.target.repo);
+    if (state.target.branch) params.set("branch", state.target.branch);
+  }
+  const text = params.toString();
+  return text ? `?${text}` : "";
+}
 
-async function load() {
-  let retry = RELOAD_MS;
+async function loadTargets() {
+  const { targets } = await getJson("/api/targets");
+  state.targets = targets;
+  const select = document.getElementById("target");
+  select.replaceChildren(...targets.map((t, i) =>
+    el("option", { value: String(i) }, t.repo + (t.branch ? ` @ ${t.branch}` : ""))));
+  const current = targets.findIndex((t) => t.current);
+  select.value = String(state.target ? targets.findIndex((t) => t.repo === state.target.repo && t.branch === state.target.branch) : current);
+  document.getElementById("target-box").hidden = targets.length < 2;
+}
+
+// The latest snapshot and trend of the picked repository and branch.
+async function showLatest() {
+  const [snap, trend] = await Promise.all([
+    getJson(state.target ? `/api/day${where()}` : "/api/snapshot"), getJson(`/api/trend${where()}`)]);
+  state.day = null;
+  document.getElementById("viewing").hidden = true;
+  document.getElementById("compare").hidden = true;
+  renderSnapshot(snap);
+  drawTrend(trend.days);
+}
+
+// One stored day: its muted tests in the table, and what changed since the day before.
+async function drill(day) {
   try {
-    state.info = await getJson("/api/info");
-    const [snap, trend, health] = await Promise.all([
-      getJson("/api/snapshot"), getJson("/api/trend"), getJson("/healthz").catch(() => null)]);
-    const old = state.snapshot;
-    if (!old || old.scanned_at !== snap.scanned_at || old.commit !== snap.commit) {
-      renderSnapshot(snap);
-      drawTrend(trend.days);
-    }
-    const badge = document.getElementById("health");
-    if (health) {
-      badge.hidden = false;
-      badge.textContent = health.status === "stale" ? "stale: last refresh failed" : "up to date";
-      badge.className = health.status === "stale" ? "badge stale" : "badge";
-      badge.title = health.last_error || "";
-    }
+    const snap = await getJson(`/api/day${where({ day })}`);
+    state.day = day;
+    renderSnapshot(snap);
+    drawTrend(state.trend);
+    document.getElementById("viewing-day").textContent = day;
+    document.getElementById("viewing").hidden = false;
+    const index = state.trend.findIndex((d) => d.day === day);
+    if (index > 0) await compareDays(state.trend[index - 1].day, day);
+    else document.getElementById("compare").hidden = true;
     notice("");
-    document.body.dataset.loaded = "true";
   } catch (error) {
     notice(error.message);
-    if (error.status === 503) retry = 5000;
   }
-  setTimeout(load, retry);
+}
+
+function fillCompare(days) {
+  const from = document.getElementById("compare-from"), to = document.getElementById("compare-to");
+  const keep = [from.value, to.value];
+  for (const select of [from, to]) select.replaceChildren(...days.map((d) => el("option", { value: d.day }, `${d.day} (${d.total})`)));
+  const names = days.map((d) => d.day);
+  from.value = names.includes(keep[0]) ? keep[0] : names[Math.max(0, names.length - 2)] || "";
+  to.value = names.includes(keep[1]) ? keep[1] : names[names.length - 1] || "";
+  document.getElementById("compare-form").hidden = days.length < 2;
+}
+
+async function compareDays(from, to) {
+  const result = await getJson(`/api/compare${where({ from, to })}`);
+  const c = result.counts;
+  document.getElementById("compare-title").textContent =
+    `${result.to.day}: ${result.to.total} muted, ${result.from.day}: ${result.from.total} · ` +
+    `+${c.added} added, −${c.removed} removed, ${c.changed} changed`;
+  const item = (r, extra) => el("li", { "data-nodeid": r.nodeid }, el("code", {}, r.nodeid), " ",
+    el("span", { class: "kind" }, r.kind || ""), extra ? ` ${extra}` : "", r.reason ? ` · ${r.reason}` : "");
+  document.getElementById("added").replaceChildren(...result.added.map((r) => item(r)));
+  document.getElementById("removed").replaceChildren(...result.removed.map((r) => item(r)));
+  document.getElementById("changed").replaceChildren(...result.changed.map((ch) =>
+    item({ ...ch.after, nodeid: ch.nodeid }, `(${ch.fields.join(", ")} changed)`)));
+  for (const id of ["added", "removed", "changed"]) {
+    document.getElementById(id).closest("div").hidden = !result[id].length;
+  }
+  document.getElementById("compare").hidden = false;
+}
+
+function showHealth(health) {
+  const badge = document.getElementById("health");
+  if (!health) return;
+  badge.hidden = false;
+  badge.textContent = health.status === "stale" ? "stale: last refresh failed" : "up to date";
+  badge.className = health.status === "stale" ? "badge stale" : "badge";
+  badge.title = health.last_error || "";
+}
+
+// A new snapshot is noticed by polling /healthz (a few hundred bytes); only then is the
+// snapshot fetched again, so an open page costs the server next to nothing.
+async function poll() {
+  let next = state.pollMs;
+  try {
+    const health = await fetch("/healthz", { credentials: "same-origin", cache: "no-store" }).then((r) => r.json());
+    showHealth(health);
+    const snap = health.snapshot;
+    const key = snap ? `${snap.scanned_at} ${snap.commit}` : null;
+    if (key && key !== state.latestKey) {
+      const first = state.latestKey === null;
+      state.latestKey = key;
+      if (first) {
+        await loadTargets();
+        await showLatest();
+        document.body.dataset.loaded = "true";
+      } else if (!state.day && !state.target) {
+        await showLatest();
+      } else {
+        drawTrend((await getJson(`/api/trend${where()}`)).days);
+      }
+      if (!first) {
+        state.updates += 1;
+        document.body.dataset.updates = String(state.updates);
+        document.getElementById("updated").textContent = `new snapshot ${snap.scanned_at}`;
+      }
+      notice("");
+    } else if (!snap) {
+      const body = await getJson("/api/snapshot").catch((e) => e);
+      notice(body instanceof Error ? body.message : "");
+      next = 5000;
+    }
+  } catch (error) {
+    notice(error.message);
+    next = 5000;
+  }
+  setTimeout(poll, next);
+}
+
+async function start() {
+  try {
+    state.info = await getJson("/api/info");
+    state.pollMs = 1000 * (state.info.poll_seconds || 10);
+  } catch (error) {
+    notice(error.message);
+    setTimeout(start, 5000);
+    return;
+  }
+  poll();
 }
 
 function setup() {
@@ -244,7 +390,22 @@ function setup() {
       renderTable();
     });
   }
-  load();
+  document.getElementById("split").addEventListener("change", (e) => {
+    state.split = e.target.value;
+    drawTrend(state.trend);
+  });
+  document.getElementById("target").addEventListener("change", (e) => {
+    const picked = state.targets[Number(e.target.value)];
+    state.target = picked && !picked.current ? { repo: picked.repo, branch: picked.branch } : null;
+    showLatest().catch((error) => notice(error.message));
+  });
+  document.getElementById("back").addEventListener("click", () => showLatest().catch((error) => notice(error.message)));
+  document.getElementById("compare-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const from = document.getElementById("compare-from").value, to = document.getElementById("compare-to").value;
+    compareDays(from, to).catch((error) => notice(error.message));
+  });
+  start();
 }
 
 document.addEventListener("DOMContentLoaded", setup);
