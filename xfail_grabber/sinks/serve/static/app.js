@@ -303,7 +303,7 @@ async function compareDays(from, to) {
   const result = await getJson(`/api/compare${where({ from, to })}`);
   const c = result.counts;
   document.getElementById("compare-title").textContent =
-    `${result.to.day}: ${result.to.total} muted, ${result.from.day}: ${result.from.total} · ` +
+    `${result.from.day} → ${result.to.day}: ${result.from.total} → ${result.to.total} muted · ` +
     `+${c.added} added, −${c.removed} removed, ${c.changed} changed`;
   const item = (r, extra) => el("li", { "data-nodeid": r.nodeid }, el("code", {}, r.nodeid), " ",
     el("span", { class: "kind" }, r.kind || ""), extra ? ` ${extra}` : "", r.reason ? ` · ${r.reason}` : "");
