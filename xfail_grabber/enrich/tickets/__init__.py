@@ -1,0 +1,1 @@
+"""Ticket status from the trackers a ticket names: Jira, GitHub, GitLab, Bugzilla."""
