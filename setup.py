@@ -19,6 +19,7 @@ setup(
     py_modules=["xfailflake_grabber"],
     install_requires=[
         "click>=8.1.7",
+        "codeowners>=0.7",
         "libcst>=1.5.0",
         "platformdirs>=3.0",
         "psycopg2-binary>=2.9.9",
