@@ -25,6 +25,24 @@ JsonValue = Any
 
 
 @dataclass(frozen=True)
+class FirstSeen:
+    """The commit that wrote a mark's line, as `git blame` tells it (see enrich/blame.py)."""
+
+    commit: str
+    date: datetime
+    author: str
+
+    def to_dict(self) -> dict[str, JsonValue]:
+        return {"commit": self.commit, "date": iso(self.date), "author": self.author}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, JsonValue]) -> FirstSeen:
+        moment = parse_iso(data["date"])
+        assert moment is not None
+        return cls(str(data["commit"]), moment, str(data["author"]))
+
+
+@dataclass(frozen=True)
 class MutedTest:
     """One muting mark on one test (a test with two marks gives two records)."""
 
@@ -53,6 +71,16 @@ class MutedTest:
     cases: int | None = None
     ticket_url: str | None = None
     reason_is_source: bool = False
+    # Enrichment (enrich/): CODEOWNERS owners of the path; with --blame the commit that wrote
+    # the mark's line, its age and whether `since` disagrees; with --tickets the ticket's
+    # status and title, and stale when the ticket is closed but the mute is still there.
+    owners: tuple[str, ...] = ()
+    first_seen: FirstSeen | None = None
+    age_days: int | None = None
+    since_mismatch: bool | None = None
+    ticket_status: str | None = None
+    ticket_title: str | None = None
+    stale: bool | None = None
 
     def sort_key(self) -> tuple[str, int, str, str, str]:
         return (self.nodeid, self.mark_line, self.kind, self.marker, self.scope)
@@ -80,12 +108,22 @@ class MutedTest:
             "cases": self.cases,
             "ticket_url": self.ticket_url,
             "reason_is_source": self.reason_is_source,
+            "owners": list(self.owners),
+            "first_seen": self.first_seen.to_dict() if self.first_seen else None,
+            "age_days": self.age_days,
+            "since_mismatch": self.since_mismatch,
+            "ticket_status": self.ticket_status,
+            "ticket_title": self.ticket_title,
+            "stale": self.stale,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, JsonValue]) -> MutedTest:
         values = dict(data)
         values["kwargs"] = tuple(sorted((values.get("kwargs") or {}).items()))
+        values["owners"] = tuple(values.get("owners") or ())
+        if values.get("first_seen"):
+            values["first_seen"] = FirstSeen.from_dict(values["first_seen"])
         return cls(**values)
 
 

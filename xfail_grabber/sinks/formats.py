@@ -32,6 +32,8 @@ def _cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False, sort_keys=True) if value else ""
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)
     return str(value)
 
 
@@ -122,6 +124,14 @@ REDASH_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("cases", "integer", "Cases"),
     ("ticket_url", "string", "Ticket URL"),
     ("reason_is_source", "boolean", "Reason is source"),
+    ("owners", "string", "Owners"),
+    ("first_seen_at", "datetime", "First seen"),
+    ("first_seen_commit", "string", "First seen in"),
+    ("first_seen_author", "string", "First seen by"),
+    ("age_days", "integer", "Age (days)"),
+    ("ticket_status", "string", "Ticket status"),
+    ("ticket_title", "string", "Ticket title"),
+    ("stale", "boolean", "Stale"),
 )
 
 
@@ -142,6 +152,12 @@ def redash_result(snapshot: Snapshot) -> dict[str, Any]:
         # the boolean column text. strict=None (not written) becomes False plus strict_set.
         row["strict_set"] = row["strict"] is not None
         row["strict"] = bool(row["strict"])
+        row["stale"] = bool(row["stale"])
+        row["owners"] = _cell(row["owners"]) or None
+        seen = row["first_seen"] or {}
+        row["first_seen_at"] = seen.get("date")
+        row["first_seen_commit"] = seen.get("commit")
+        row["first_seen_author"] = seen.get("author")
         rows.append({name: row[name] for name, _, _ in REDASH_COLUMNS})
     return {
         "columns": [

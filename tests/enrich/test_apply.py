@@ -1,0 +1,75 @@
+"""Enrichment end to end on a real git repository: a scan, then owners, blame and tickets
+(against the loopback tracker stand-in)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+
+from xfail_grabber.config import build_settings
+from xfail_grabber.core import snapshot_of
+from xfail_grabber.enrich.apply import Enrichment, enrich, where_of
+from xfail_grabber.enrich.tickets.refs import Trackers
+from xfail_grabber.model import snapshot_schema
+from xfail_grabber.sinks.formats import render_json
+from xfail_grabber.source.open import open_source
+
+from .test_blame import git
+from .trackers import tracker
+
+TEST = """\
+import pytest
+
+
+@pytest.mark.xfailflake(jira="ABC-2", since="2019-01-15")
+def test_upload():
+    pass
+
+
+@pytest.mark.skip(reason="see ABC-1")
+def test_download():
+    pass
+"""
+
+
+def make_repo(tmp_path: Path) -> Path:
+    repo = tmp_path / "repo"
+    (repo / "tests").mkdir(parents=True)
+    (repo / ".github").mkdir()
+    (repo / ".github" / "CODEOWNERS").write_text("* @org/core\ntests/ @org/qa\n")
+    (repo / "tests" / "test_io.py").write_text(TEST)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "mute", when="2025-02-01T09:00:00Z")
+    return repo
+
+
+def test_owners_blame_and_tickets_on_a_real_repository(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    settings = build_settings()
+    with tracker() as t:
+        options = Enrichment(
+            blame=True,
+            tickets=True,
+            trackers=Trackers(jira_url=t.url),
+            cache_dir=tmp_path / "cache",
+        )
+        with open_source(str(repo), "main", None, cache_dir=tmp_path / "cache") as checkout:
+            snapshot = snapshot_of(checkout, settings)
+            enriched = enrich(snapshot, where_of(checkout), options)
+    by_test = {r.test: r for r in enriched.muted}
+    upload, download = by_test["test_upload"], by_test["test_download"]
+    assert upload.owners == download.owners == ("@org/qa",)
+    assert upload.first_seen is not None and upload.first_seen.author == "Ada"
+    assert upload.first_seen.date.isoformat().startswith("2025-02-01")
+    assert upload.since_mismatch is True  # declared 2019, written 2025
+    assert download.since_mismatch is None  # no since
+    assert (upload.ticket_status, upload.ticket_title, upload.stale) == (
+        "closed",
+        "Fixed the race",
+        True,
+    )
+    assert (download.ticket_status, download.stale) == ("open", False)
+    jsonschema.validate(json.loads(render_json(enriched)), snapshot_schema())
