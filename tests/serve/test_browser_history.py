@@ -31,8 +31,10 @@ def wait(driver: Any, condition: Any, timeout: float = 20) -> Any:
 
 
 def listed(driver: Any, list_id: str) -> list[str]:
-    items = driver.find_elements(By.CSS_SELECTOR, f"#{list_id} li")
-    return [li.get_attribute("data-nodeid") for li in items]
+    # Read in one script: the list may be re-rendered between two WebDriver calls.
+    script = "return [...document.querySelectorAll(arguments[0])].map((li) => li.dataset.nodeid);"
+    found: list[str] = driver.execute_script(script, f"#{list_id} li")
+    return found
 
 
 def test_drill_down_compare_split_and_live_update(browser: Any, tmp_path: Path) -> None:  # noqa: F811
