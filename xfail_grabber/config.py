@@ -290,8 +290,9 @@ def load_grabber_toml(path: Path) -> dict[str, Any]:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ConfigError(f"{path}: '{key}' must be a list of strings")
             result[key] = tuple(value)
-    # Tables other modules read from the same file (policy.load_policy: [policy]).
-    unknown = set(section) - {"markers", "only", "policy"}
+    # Tables other modules read from the same file (policy.load_policy: [policy];
+    # enrich.settings: [enrich], [tickets]).
+    unknown = set(section) - {"markers", "only", "policy", "enrich", "tickets"}
     if section is doc:
         unknown -= {"grabber", *FLEET_KEYS}
     if unknown:

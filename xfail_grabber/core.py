@@ -7,6 +7,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from .config import Settings, discovery_from_files
+from .enrich.apply import Enrichment, add_owners, enrich, where_of
 from .model import Snapshot, utc_now
 from .scan.incremental import scan_checkout
 from .scan.tickets import link_tickets
@@ -56,7 +57,7 @@ def snapshot_of(
     checkout = TimedCheckout(checkout)
     settings = settings.with_discovery(discovery_from_files(checkout.read_root_file))
     result = scan_checkout(checkout, settings, workers=workers, progress=progress, cache=cache)
-    return Snapshot(
+    snapshot = Snapshot(
         repo=checkout.repo,
         branch=checkout.branch,
         commit=checkout.commit,
@@ -68,6 +69,7 @@ def snapshot_of(
         files_scanned=result.files_scanned,
         dynamic=result.dynamic,
     )
+    return add_owners(snapshot, checkout.read_root_file)
 
 
 def take_snapshot(
@@ -79,14 +81,19 @@ def take_snapshot(
     workers: int | None = None,
     cache_dir: Path | None = None,
     progress: bool = False,
+    enrichment: Enrichment | None = None,
 ) -> Snapshot:
-    """Open the repository (clone if needed), scan it, clean up, return the Snapshot."""
+    """Open the repository (clone if needed), scan it, clean up, return the Snapshot;
+    `enrichment` adds blame and ticket status (owners are always added)."""
     with ExitStack() as stack:
         with TIMINGS.phase("resolve"):
             checkout = stack.enter_context(
                 open_source(repository, branch, ref, cache_dir=cache_dir)
             )
         cache = stack.enter_context(open_scan_cache(cache_dir))
-        return snapshot_of(
+        snapshot = snapshot_of(
             checkout, settings, workers=workers, cache_dir=cache_dir, progress=progress, cache=cache
         )
+        if enrichment is not None and (enrichment.blame or enrichment.tickets):
+            snapshot = enrich(snapshot, where_of(checkout), enrichment)
+        return snapshot

@@ -11,13 +11,16 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import click
 
 from ..config import ConfigError, Settings, build_settings
 from ..model import Snapshot
 from ..source import SourceError
+
+if TYPE_CHECKING:
+    from ..enrich.apply import Enrichment
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -66,9 +69,26 @@ class ScanArgs:
     config_file: Path | None
     workers: int | None
     cache_dir: Path | None
+    blame: bool | None = None  # None: as grabber.toml's [enrich] says
+    tickets: bool | None = None
 
     def settings(self) -> Settings:
         return settings_from(self.markers, self.only, self.config_file)
+
+    def enrichment(self) -> Enrichment:
+        """--blame / --tickets over grabber.toml's [enrich] and [tickets]."""
+        from ..enrich.settings import load_enrichment
+        from ..source.clones import default_cache_dir
+
+        try:
+            return load_enrichment(
+                self.config_file,
+                blame=self.blame,
+                tickets=self.tickets,
+                cache_dir=self.cache_dir or default_cache_dir(),
+            )
+        except ConfigError as exc:
+            raise click.UsageError(str(exc)) from None
 
     def snapshot(
         self, repository: str, branch: str | None, *, progress: bool | None = None
@@ -84,6 +104,7 @@ class ScanArgs:
             workers=self.workers,
             cache_dir=self.cache_dir,
             progress=sys.stderr.isatty() if progress is None else progress,
+            enrichment=self.enrichment(),
         )
 
 
@@ -127,6 +148,19 @@ def _scan_option_list(with_ref: bool) -> list[Callable[[F], F]]:
             help="Where clones and the scan cache live (default: user cache dir).",
         ),
         click.option(
+            "--blame/--no-blame",
+            default=None,
+            help="Add first_seen and age_days from git blame of each mark's line "
+            "(default: [enrich] blame in grabber.toml, else off).",
+        ),
+        click.option(
+            "--tickets/--no-tickets",
+            default=None,
+            help="Look each ticket up in its tracker (Jira, GitHub, GitLab, Bugzilla): "
+            "ticket_status, ticket_title, stale. Trackers from [tickets] in grabber.toml; "
+            "tokens from the environment.",
+        ),
+        click.option(
             "-v",
             "--verbose",
             count=True,
@@ -163,6 +197,8 @@ def scan_options(func: F | None = None, *, with_ref: bool = True) -> Any:
                 config_file=kwargs.pop("config_file"),
                 workers=kwargs.pop("workers"),
                 cache_dir=kwargs.pop("cache_dir"),
+                blame=kwargs.pop("blame"),
+                tickets=kwargs.pop("tickets"),
             )
             return command(*args, scan=scan, **kwargs)
 
