@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from typing import Any
 
 from .state import DataState
@@ -99,6 +100,19 @@ def render_metrics(state: DataState, now: float | None = None) -> str:
             "gauge",
             "Files the scan could not read or parse.",
             [(base, counts["errors"])],
+        )
+        owners = Counter(o for r in snapshot.muted for o in (r.owners or ("",)))
+        metric(
+            "grabber_muted_tests_by_owner",
+            "gauge",
+            "Muted-test records per CODEOWNERS owner (owner=\"\" for records without one).",
+            [({**base, "owner": k}, v) for k, v in sorted(owners.items())],
+        )
+        metric(
+            "grabber_stale_muted_tests",
+            "gauge",
+            "Muted tests whose ticket is closed (with --tickets).",
+            [(base, sum(1 for r in snapshot.muted if r.stale))],
         )
         metric(
             "grabber_snapshot_age_seconds",

@@ -49,6 +49,10 @@ class Columns:
     ticket: tuple[str, ...]  # casefolded; "" when there is none
     path: tuple[str, ...]
     since: tuple[date | None, ...]
+    owners: tuple[frozenset[str], ...] = ()  # casefolded
+    ticket_status: tuple[str | None, ...] = ()
+    stale: tuple[bool, ...] = ()
+    age_days: tuple[int | None, ...] = ()
 
     @classmethod
     def of(cls, records: Sequence[MutedTest]) -> Columns:
@@ -61,6 +65,10 @@ class Columns:
             ticket=tuple((r.ticket or "").casefold() for r in records),
             path=tuple(r.path for r in records),
             since=tuple(since_date(r.since) for r in records),
+            owners=tuple(frozenset(o.casefold() for o in r.owners) for r in records),
+            ticket_status=tuple(r.ticket_status for r in records),
+            stale=tuple(bool(r.stale) for r in records),
+            age_days=tuple(r.age_days for r in records),
         )
 
 
@@ -115,9 +123,32 @@ class QueryError(ValueError):
     """A query parameter the API does not accept; the message says which and why."""
 
 
-FILTER_PARAMS = ("kind", "category", "ticket", "has_ticket", "path", "older_than")
+FILTER_PARAMS = (
+    "kind",
+    "category",
+    "ticket",
+    "has_ticket",
+    "path",
+    "older_than",
+    "owner",
+    "stale",
+    "ticket_status",
+    "min_age",
+)
+TICKET_STATUSES = ("open", "closed", "unknown")
 PAGE_PARAMS = ("limit", "offset", "sort")
-SORT_FIELDS = ("nodeid", "path", "line", "kind", "category", "ticket", "since", "marker")
+SORT_FIELDS = (
+    "nodeid",
+    "path",
+    "line",
+    "kind",
+    "category",
+    "ticket",
+    "since",
+    "marker",
+    "age_days",
+    "ticket_status",
+)
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 MAX_VALUE_LENGTH = 1000
@@ -131,6 +162,10 @@ class Filters:
     has_ticket: bool | None = None
     path: str | None = None
     older_than: int | None = None
+    owner: str | None = None  # casefolded
+    stale: bool | None = None
+    ticket_statuses: frozenset[str] = frozenset()
+    min_age: int | None = None
 
     def active(self) -> bool:
         return self != Filters()
@@ -194,6 +229,14 @@ def parse_query(params: Sequence[tuple[str, str]], *, paged: bool) -> tuple[Filt
     has_ticket_text = _single(params, "has_ticket")
     if has_ticket_text not in (None, "true", "false"):
         raise QueryError(f"has_ticket: expected true or false, got {has_ticket_text!r}")
+    stale_text = _single(params, "stale")
+    if stale_text not in (None, "true", "false"):
+        raise QueryError(f"stale: expected true or false, got {stale_text!r}")
+    statuses = frozenset(_values(params, "ticket_status"))
+    if statuses - set(TICKET_STATUSES):
+        wrong = sorted(statuses - set(TICKET_STATUSES))[0]
+        raise QueryError(f"ticket_status: expected {', '.join(TICKET_STATUSES)}, got {wrong!r}")
+    owner = _single(params, "owner")
     ticket = _single(params, "ticket")
     filters = Filters(
         kinds=frozenset(_values(params, "kind")),
@@ -202,6 +245,10 @@ def parse_query(params: Sequence[tuple[str, str]], *, paged: bool) -> tuple[Filt
         has_ticket=None if has_ticket_text is None else has_ticket_text == "true",
         path=_single(params, "path"),
         older_than=_integer(params, "older_than", 0, 100_000),
+        owner=owner.strip().casefold() if owner is not None else None,
+        stale=None if stale_text is None else stale_text == "true",
+        ticket_statuses=statuses,
+        min_age=_integer(params, "min_age", 0, 100_000),
     )
     if not paged:
         return filters, Page()
@@ -257,6 +304,18 @@ def select(view: View, filters: Filters, today: date) -> list[int]:
     if filters.older_than is not None:
         cutoff = today - timedelta(days=filters.older_than)
         chosen = [i for i in chosen if (d := c.since[i]) is not None and d <= cutoff]
+    if filters.owner is not None:
+        owner = filters.owner
+        chosen = [i for i in chosen if owner in c.owners[i]]
+    if filters.stale is not None:
+        wanted_stale = filters.stale
+        chosen = [i for i in chosen if c.stale[i] is wanted_stale]
+    if filters.ticket_statuses:
+        statuses = filters.ticket_statuses
+        chosen = [i for i in chosen if c.ticket_status[i] in statuses]
+    if filters.min_age is not None:
+        least = filters.min_age
+        chosen = [i for i in chosen if (a := c.age_days[i]) is not None and a >= least]
     return chosen
 
 

@@ -167,12 +167,17 @@ function filtered() {
   const path = document.getElementById("filter-path").value.trim();
   const kind = document.getElementById("filter-kind").value;
   const category = document.getElementById("filter-category").value;
+  const owner = document.getElementById("filter-owner").value;
+  const status = document.getElementById("filter-status").value;
   const rows = state.records.filter((r) =>
     (!kind || r.kind === kind) && (!category || r.category === category) &&
+    (!owner || (r.owners || []).includes(owner)) && (!status || r.ticket_status === status) &&
     (!path || r.path.startsWith(path)) &&
     (!text || [r.nodeid, r.reason, r.ticket, r.marker].some((v) => v && v.toLowerCase().includes(text))));
   const { key, dir } = state.sort;
   rows.sort((a, b) => {
+    // Unless another column is chosen, mutes whose ticket is closed come first.
+    if (key === "nodeid" && Boolean(a.stale) !== Boolean(b.stale)) return a.stale ? -1 : 1;
     const va = a[key], vb = b[key];
     if (va === vb) return a.nodeid < b.nodeid ? -1 : a.nodeid > b.nodeid ? 1 : 0;
     if (va === null || va === undefined || va === "") return 1;
@@ -191,7 +196,17 @@ function row(r) {
     el("td", {}, r.category),
     el("td", { class: "ticket" }, r.ticket ? link(r.ticket, r.ticket_url || ticketHref(r.ticket)) : ""),
     el("td", { class: "since" }, r.since || ""),
-    el("td", { class: "reason" }, r.reason || ""));
+    el("td", { class: "reason" }, r.reason || ""),
+    el("td", { class: "owners" }, (r.owners || []).join(" ")),
+    el("td", { class: "ticket-status" }, ticketStatus(r)));
+}
+
+// The ticket's status in its tracker (--tickets), with a badge when the mute outlived it.
+function ticketStatus(r) {
+  if (!r.ticket_status) return "";
+  const title = r.ticket_title ? ` · ${r.ticket_title}` : "";
+  if (r.stale) return el("span", { class: "badge stale", title: `ticket closed${title}` }, "stale: ticket closed");
+  return el("span", { title: title.slice(3) }, r.ticket_status);
 }
 
 function renderTable() {
@@ -202,7 +217,7 @@ function renderTable() {
   document.getElementById("shown").textContent = `${rows.length} of ${state.records.length} muted tests${more}`;
   // The CSV link takes the filters the server knows (not the free-text search).
   const params = new URLSearchParams();
-  for (const [name, id] of [["kind", "filter-kind"], ["category", "filter-category"], ["path", "filter-path"]]) {
+  for (const [name, id] of [["kind", "filter-kind"], ["category", "filter-category"], ["path", "filter-path"], ["owner", "filter-owner"], ["ticket_status", "filter-status"]]) {
     const value = document.getElementById(id).value.trim();
     if (value) params.set(name, value);
   }
@@ -229,6 +244,14 @@ function renderSnapshot(snap) {
   bars(document.getElementById("by-category"), c.by_category);
   options(document.getElementById("filter-kind"), Object.keys(c.by_kind));
   options(document.getElementById("filter-category"), Object.keys(c.by_category));
+  const owners = [...new Set(snap.muted.flatMap((r) => r.owners || []))].sort();
+  options(document.getElementById("filter-owner"), owners);
+  document.getElementById("filter-owner").closest("label").hidden = !owners.length;
+  const statuses = [...new Set(snap.muted.map((r) => r.ticket_status).filter(Boolean))].sort();
+  options(document.getElementById("filter-status"), statuses);
+  document.getElementById("filter-status").closest("label").hidden = !statuses.length;
+  const stale = snap.muted.filter((r) => r.stale).length;
+  document.getElementById("stale-count").textContent = stale ? `${stale} stale (ticket closed)` : "";
   renderTable();
 }
 
@@ -378,7 +401,7 @@ async function start() {
 }
 
 function setup() {
-  for (const id of ["filter-text", "filter-path", "filter-kind", "filter-category"]) {
+  for (const id of ["filter-text", "filter-path", "filter-kind", "filter-category", "filter-owner", "filter-status"]) {
     document.getElementById(id).addEventListener("input", renderTable);
     document.getElementById(id).addEventListener("change", renderTable);
   }
