@@ -98,7 +98,7 @@ def test_usage_errors_exit_2(example: Path, tmp_path: Path, capsys) -> None:
     assert (code, out) == (2, "")
     assert err == f"Error: {bad}:3: policy.reson-required: unknown rule (known: " + (
         "ticket-required, reason-required, since-required, max-age, strict-xfail, "
-        "forbid-kinds, known-markers, budget)\n"
+        "forbid-kinds, known-markers, closed-ticket, owner-required, budget)\n"
     )
     (example / "grabber.toml").write_text('[policy]\n[[policy.paths]]\nmatch = "nope/**"\n')
     code, out, err = run(capsys, str(example))

@@ -19,7 +19,7 @@ def test_unknown_rule() -> None:
     assert error('[policy]\nticket-required = "error"\ntickets-required = "error"\n') == (
         "grabber.toml:3: policy.tickets-required: unknown rule (known: ticket-required, "
         "reason-required, since-required, max-age, strict-xfail, forbid-kinds, known-markers, "
-        "budget)"
+        "closed-ticket, owner-required, budget)"
     )
 
 

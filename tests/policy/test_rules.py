@@ -204,6 +204,8 @@ def test_every_rule_has_a_stable_unique_id_and_help() -> None:
         "strict-xfail": "XG005",
         "forbid-kinds": "XG006",
         "known-markers": "XG007",
+        "closed-ticket": "XG008",
+        "owner-required": "XG009",
         "budget": "XG100",
     }
     for rule in RULES.values():

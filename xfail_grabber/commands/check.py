@@ -133,6 +133,7 @@ def check(
                 baseline=baseline,
                 workers=scan.workers,
                 cache_dir=scan.cache_dir,
+                enrichment=scan.enrichment(),
             )
         except PolicyError as exc:
             raise usage_error(str(exc)) from None

@@ -186,6 +186,10 @@ def context_of(checkout: Checkout, settings: Settings, today: date | None = None
 # Running a check -------------------------------------------------------------------------
 
 
+if TYPE_CHECKING:
+    from ..enrich.apply import Enrichment
+
+
 def check_repository(
     repository: str,
     branch: str | None,
@@ -197,10 +201,13 @@ def check_repository(
     workers: int | None = None,
     cache_dir: Path | None = None,
     progress: bool = False,
+    enrichment: Enrichment | None = None,
 ) -> Report:
-    """Scan REPOSITORY at BRANCH and judge it (with `baseline`: only what changed since)."""
+    """Scan REPOSITORY at BRANCH and judge it (with `baseline`: only what changed since);
+    `enrichment` adds blame and ticket status for the rules that use them."""
     from ..core import snapshot_of
     from ..diff import compare, renames
+    from ..enrich.apply import enrich, where_of
     from ..source.cache import open_scan_cache
     from ..source.git import Revision, commit_time
     from ..source.open import open_git, open_source
@@ -211,6 +218,8 @@ def check_repository(
     ):
         policy.check_globs(f.path for f in checkout.files())
         snapshot = snapshot_of(checkout, settings, workers=workers, progress=progress, cache=cache)
+        if enrichment is not None and (enrichment.blame or enrichment.tickets):
+            snapshot = enrich(snapshot, where_of(checkout), enrichment)
         context = context_of(checkout, settings)
         if baseline is None:
             findings = evaluate(policy, snapshot, context)

@@ -230,9 +230,10 @@ def since_required(record: MutedTest, options: Options, context: Context) -> str
 
 
 def muted_since(record: MutedTest) -> date | str | None:
-    """When the mute began: a date, the unreadable text, or None when unknown."""
+    """When the mute began: its `since` date, else when git blame says its mark was written
+    (`--blame`); the unreadable text, or None when unknown."""
     if not record.since:
-        return None
+        return record.first_seen.date.date() if record.first_seen else None
     try:
         return date.fromisoformat(record.since.strip()[:10])
     except ValueError:
@@ -244,7 +245,8 @@ def muted_since(record: MutedTest) -> date | str | None:
     "XG004",
     "older than allowed",
     'A mute may not stay longer than `max` (like "90d" or "12w"), counted from its '
-    "`since` date: fix the test, or re-triage it and update `since`.",
+    "`since` date, or without one from the commit that wrote the mark (with `--blame`): "
+    "fix the test, or re-triage it and update `since`.",
     options=(Option("max", duration, 90),),
     shorthand="max",
 )
@@ -311,6 +313,35 @@ def known_markers(record: MutedTest, options: Options, context: Context) -> str 
         return None
     if record.kind not in registered:
         return f"marker {record.kind!r} is not registered in the pytest config"
+    return None
+
+
+@record_rule(
+    "closed-ticket",
+    "XG008",
+    "whose ticket is closed",
+    "The ticket of this mute is closed in its tracker (`--tickets`), but the test is still "
+    "muted: unmute it, or reopen or replace the ticket.",
+)
+def closed_ticket(record: MutedTest, options: Options, context: Context) -> str | None:
+    if record.ticket_status == "closed":
+        title = f" ({record.ticket_title})" if record.ticket_title else ""
+        return f"{record.kind} mute of {record.test}: ticket {record.ticket} is closed{title}"
+    return None
+
+
+@record_rule(
+    "owner-required",
+    "XG009",
+    "without an owner",
+    "Every muted test must have an owner in the repository's CODEOWNERS "
+    "(`.github/CODEOWNERS`, `CODEOWNERS` or `docs/CODEOWNERS`).",
+    options=(Option("categories", categories, ("muted",)),),
+    shorthand="categories",
+)
+def owner_required(record: MutedTest, options: Options, context: Context) -> str | None:
+    if record.category in options["categories"] and not record.owners:
+        return f"{record.kind} mute of {record.test} has no owner in CODEOWNERS"
     return None
 
 

@@ -105,7 +105,7 @@ def render_metrics(state: DataState, now: float | None = None) -> str:
         metric(
             "grabber_muted_tests_by_owner",
             "gauge",
-            "Muted-test records per CODEOWNERS owner (owner=\"\" for records without one).",
+            'Muted-test records per CODEOWNERS owner (owner="" for records without one).',
             [({**base, "owner": k}, v) for k, v in sorted(owners.items())],
         )
         metric(
