@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import subprocess
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..model import FirstSeen, MutedTest, Snapshot
 from . import owners as owners_module
-from .blame import BlameCache, age_days, blame_file, since_mismatch
+from .blame import BlameCache, Origin, age_days, blame_file, since_mismatch
 from .tickets.cache import TicketCache
 from .tickets.lookup import UNKNOWN, Credentials, Lookup
 from .tickets.refs import TicketRef, Trackers, resolve
@@ -97,12 +99,18 @@ def add_blame(
     paths = sorted({r.path for r in snapshot.muted})
     blobs = blob_ids(git_dir, commit, paths) if commit else {}
     today = snapshot.scanned_at.date()
+
+    def run(path: str) -> dict[int, Origin]:
+        return blame_file(git_dir, commit, path)
+
+    # One git process per file, as many at once as there are cores: git blame is CPU-bound.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        found = dict(
+            zip(paths, pool.map(lambda p: cache.lines(p, blobs.get(p), run), paths), strict=True)
+        )
     records = []
     for record in snapshot.muted:
-        lines = cache.lines(
-            record.path, blobs.get(record.path), lambda p: blame_file(git_dir, commit, p)
-        )
-        origin = lines.get(record.mark_line)
+        origin = found[record.path].get(record.mark_line)
         if origin is None:
             records.append(record)
             continue

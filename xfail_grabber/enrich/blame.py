@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
-from collections.abc import Callable, Iterable, Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -96,27 +97,31 @@ def blame_file(
 
 
 class BlameCache:
-    """Blame results per (path, blob id), in memory for one process (history backfill)."""
+    """Blame results per (path, blob id), in memory for one process (history backfill);
+    safe to use from several threads."""
 
     def __init__(self, limit: int = 4096) -> None:
         self._lines: dict[tuple[str, str], dict[int, Origin]] = {}
         self._limit = limit
+        self._lock = threading.Lock()
         self.runs = 0
 
     def lines(
         self, path: str, blob: str | None, run: Callable[[str], dict[int, Origin]]
     ) -> dict[int, Origin]:
-        if blob is None:
-            self.runs += 1
-            return run(path)
-        key = (path, blob)
-        found = self._lines.get(key)
-        if found is None:
-            self.runs += 1
-            found = run(path)
-            if len(self._lines) >= self._limit:
-                self._lines.pop(next(iter(self._lines)))
-            self._lines[key] = found
+        key = (path, blob or "")
+        with self._lock:
+            found = self._lines.get(key) if blob else None
+            if found is None:
+                self.runs += 1
+        if found is not None:
+            return found
+        found = run(path)
+        if blob:
+            with self._lock:
+                if len(self._lines) >= self._limit:
+                    self._lines.pop(next(iter(self._lines)))
+                self._lines[key] = found
         return found
 
 
@@ -134,7 +139,3 @@ def since_mismatch(since: str | None, origin: Origin, tolerance_days: int) -> bo
     except ValueError:
         return None
     return abs((origin.date.date() - declared).days) > tolerance_days
-
-
-def paths_of(records: Iterable[object]) -> list[str]:
-    return sorted({getattr(r, "path") for r in records})  # noqa: B009
