@@ -29,11 +29,13 @@ class Tracker:
         self.rate_limited_once: set[str] = set()  # paths answered 403 + X-RateLimit first
         self.require_auth = False
         self.hang = False
+        self.stopped = threading.Event()  # ends a hanging answer when the server stops
+        self.errors: list[str] = []
         self.url = ""
 
     def answer(self, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], Any]:
         if self.hang:
-            time.sleep(5)
+            self.stopped.wait(5)
         if path in self.rate_limited_once:
             self.rate_limited_once.discard(path)
             reset = str(int(time.time()) + 1)
@@ -114,13 +116,24 @@ def tracker() -> Iterator[Tracker]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+        block_on_close = True  # server_close() waits for the handler threads
+
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            # A client that gave up (a timeout test) is expected; never print to stderr,
+            # where it would land in another test's captured output.
+            import sys
+
+            state.errors.append(repr(sys.exc_info()[1]))
+
+    server = Server(("127.0.0.1", 0), Handler)
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         yield state
     finally:
+        state.stopped.set()
         server.shutdown()
         server.server_close()
