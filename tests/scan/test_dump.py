@@ -334,7 +334,7 @@ def test_redash_boolean_columns_never_hold_null(capsys, monkeypatch):
     assert code == 0
     result = json.loads(out)
     booleans = [c["name"] for c in result["columns"] if c["type"] == "boolean"]
-    assert booleans == ["strict", "strict_set", "stale"]
+    assert booleans == ["strict", "strict_set", "reason_is_source", "stale"]
     assert all(isinstance(row[name], bool) for row in result["rows"] for name in booleans)
     given = {(row["strict"], row["strict_set"]) for row in result["rows"]}
     assert {(False, False), (True, True)} <= given
