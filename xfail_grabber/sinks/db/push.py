@@ -22,11 +22,21 @@ from .schema import (
     MUTED_COLUMNS,
     SNAPSHOT_COLUMNS,
     SNAPSHOTS,
+    TICKET_COLUMNS,
+    TICKETS,
     Column,
     ensure_schema,
     relation_kind,
 )
-from .values import columns_sql, day_of, error_rows, key_values, muted_rows, snapshot_row
+from .values import (
+    columns_sql,
+    day_of,
+    error_rows,
+    key_values,
+    muted_rows,
+    snapshot_row,
+    ticket_rows,
+)
 
 
 def insert_rows(
@@ -65,6 +75,17 @@ def _replace(db: Db, snapshot: Snapshot) -> None:
     insert_rows(db, SNAPSHOTS, SNAPSHOT_COLUMNS, [snapshot_row(db, snapshot_id, snapshot)])
     insert_rows(db, MUTED, MUTED_COLUMNS, muted_rows(db, snapshot_id, snapshot.muted))
     insert_rows(db, ERRORS, ERROR_COLUMNS, error_rows(db, snapshot_id, snapshot.errors))
+    _replace_tickets(db, ticket_rows(db, snapshot))
+
+
+def _replace_tickets(db: Db, rows: list[list[Any]]) -> None:
+    """The tickets looked up by this push replace their earlier rows (same repo, ticket)."""
+    if not rows:
+        return
+    table = db.names.table(TICKETS)
+    for row in rows:
+        db.execute(f'DELETE FROM {table} WHERE "repo" = ? AND "ticket" = ?', (row[0], row[1]))
+    insert_rows(db, TICKETS, TICKET_COLUMNS, rows)
 
 
 def store_snapshot(url: str, snapshot: Snapshot) -> None:

@@ -77,13 +77,38 @@ MUTED_COLUMNS_4: tuple[Column, ...] = (
     ("ticket_url", "text", 4096),
     ("reason_is_source", "bool", 0),
 )
-MUTED_COLUMNS: tuple[Column, ...] = MUTED_COLUMNS_1 + MUTED_COLUMNS_4
+# Added by migration 6 (enrichment): CODEOWNERS owners (space-separated), git blame, tickets.
+MUTED_COLUMNS_6: tuple[Column, ...] = (
+    ("owners", "text", 4096),
+    ("first_seen_commit", "text", 64),
+    ("first_seen_at", "ts", 0),
+    ("first_seen_author", "text", 1024),
+    ("age_days", "int", 0),
+    ("since_mismatch", "bool", 0),
+    ("ticket_status", "text", 16),
+    ("ticket_title", "text", 4096),
+    ("stale", "bool", 0),
+)
+MUTED_COLUMNS: tuple[Column, ...] = MUTED_COLUMNS_1 + MUTED_COLUMNS_4 + MUTED_COLUMNS_6
+# One row per repository and ticket: its status when a push last looked it up (--tickets),
+# for dashboards to join on muted_tests.ticket.
+TICKETS = "ticket_status"
+TICKET_COLUMNS: tuple[Column, ...] = (
+    ("repo", "text", 4096),
+    ("ticket", "text", 1024),
+    ("ticket_url", "text", 4096),
+    ("status", "text", 16),
+    ("title", "text", 4096),
+    ("checked_at", "ts", 0),
+)
 
 
 def muted_columns(version: int) -> tuple[Column, ...]:
     """The muted_tests columns a database at schema `version` has (reads of a database
     that could not be migrated, e.g. by a read-only user, still work)."""
-    return MUTED_COLUMNS if version >= 4 else MUTED_COLUMNS_1
+    if version >= 6:
+        return MUTED_COLUMNS
+    return MUTED_COLUMNS_1 + MUTED_COLUMNS_4 if version >= 4 else MUTED_COLUMNS_1
 
 
 ERROR_COLUMNS: tuple[Column, ...] = (
@@ -94,6 +119,7 @@ ERROR_COLUMNS: tuple[Column, ...] = (
 )
 NOT_NULL = {"snapshot_id", "repo", "branch", "commit", "day", "scanned_at", "position"}
 LIMITS = {c[0]: c[2] for c in (*SNAPSHOT_COLUMNS, *MUTED_COLUMNS, *ERROR_COLUMNS)}
+TICKET_LIMITS = {c[0]: c[2] for c in TICKET_COLUMNS}
 
 
 def q(name: str) -> str:
@@ -185,12 +211,27 @@ def migration_5(db: Db) -> list[str]:
     return [*latest_muted_sql(db, MUTED_AT_V5), *trend_daily_sql(db)]
 
 
+def migration_6(db: Db) -> list[str]:
+    """Enrichment: owners, first_seen, age, ticket status columns (NULL in rows stored
+    before); the ticket_status table; latest_muted_tests with the new columns."""
+    from .views import MUTED_AT_V6, latest_muted_sql
+
+    table = db.names.table(MUTED)
+    return [
+        *(f"ALTER TABLE {table} ADD COLUMN {column_sql(db, c)}" for c in MUTED_COLUMNS_6),
+        create_table(db, TICKETS, TICKET_COLUMNS),
+        *index(db, TICKETS, "ticket_status_ticket", '"repo", "ticket"'),
+        *latest_muted_sql(db, MUTED_AT_V6),
+    ]
+
+
 MIGRATIONS: tuple[Callable[[Db], list[str]], ...] = (
     migration_1,
     migration_2,
     migration_3,
     migration_4,
     migration_5,
+    migration_6,
 )
 LATEST = len(MIGRATIONS)
 

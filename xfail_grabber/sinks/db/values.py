@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from operator import attrgetter
 from typing import Any
 
-from ...model import MutedTest, ScanError, Snapshot
+from ...model import FirstSeen, MutedTest, ScanError, Snapshot
 from .connection import Db
 from .dialect import clean_text
 from .schema import ERROR_COLUMNS, LIMITS, MUTED_COLUMNS, SNAPSHOT_COLUMNS, Column, q
@@ -123,9 +123,28 @@ def muted_rows(db: Db, snapshot_id: str, records: Sequence[MutedTest]) -> Sequen
                 r.cases,
                 t(r.ticket_url, LIMITS["ticket_url"]),
                 r.reason_is_source,
+                *_enrichment(r, t),
             ]
         )
     return rows
+
+
+def _enrichment(r: MutedTest, t: Any = None) -> tuple[Any, ...]:
+    """The migration-6 cells of a record; `t(value, limit)` cuts text for Redshift."""
+    cut = t or (lambda value, _limit: value)
+    seen = r.first_seen
+    return (
+        cut(" ".join(r.owners), LIMITS["owners"]) if r.owners else None,
+        seen.commit if seen else None,
+        # Text that SQLite keeps as written and COPY reads into TIMESTAMPTZ.
+        seen.date.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if seen else None,
+        cut(seen.author, LIMITS["first_seen_author"]) if seen else None,
+        r.age_days,
+        r.since_mismatch,
+        r.ticket_status,
+        cut(r.ticket_title, LIMITS["ticket_title"]),
+        r.stale,
+    )
 
 
 _FIELDS_4 = attrgetter("param_index", "param_id", "cases", "ticket_url", "reason_is_source")
@@ -157,6 +176,7 @@ def _raw_rows(snapshot_id: str, records: Sequence[MutedTest]) -> list[tuple[Any,
             to_json(dict(r.kwargs)) if r.kwargs else None,
             r.parser,
             *_FIELDS_4(r),
+            *_enrichment(r),
         )
         for position, r in enumerate(records)
     ]
@@ -176,6 +196,28 @@ def _clean_rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     return [tuple(clean_text(v) if v.__class__ is str else v for v in row) for row in rows]
 
 
+def ticket_rows(db: Db, snapshot: Snapshot) -> list[list[Any]]:
+    """One ticket_status row per distinct ticket a lookup answered (--tickets)."""
+    from .schema import TICKET_LIMITS
+
+    found: dict[str, MutedTest] = {}
+    for r in snapshot.muted:
+        if r.ticket and r.ticket_status:
+            found.setdefault(r.ticket, r)
+    t = db.dialect.text
+    return [
+        [
+            t(snapshot.repo, TICKET_LIMITS["repo"]),
+            t(ticket, TICKET_LIMITS["ticket"]),
+            t(r.ticket_url, TICKET_LIMITS["ticket_url"]),
+            r.ticket_status,
+            t(r.ticket_title, TICKET_LIMITS["title"]),
+            ts(db, snapshot.scanned_at),
+        ]
+        for ticket, r in sorted(found.items())
+    ]
+
+
 def error_rows(db: Db, snapshot_id: str, errors: Sequence[ScanError]) -> list[list[Any]]:
     return [
         [snapshot_id, i, text(db, "path", e.path), text(db, "error", e.error)]
@@ -190,7 +232,7 @@ def columns_sql(columns: Sequence[Column], alias: str = "") -> str:
 
 def record_from(row: Sequence[Any]) -> MutedTest:
     """A MutedTest from the muted_tests columns after snapshot_id and position (the
-    columns of schema 2 are absent when the database is older)."""
+    columns of later migrations are absent when the database is older)."""
     row = (*row, *([None] * (len(MUTED_COLUMNS) - 2 - len(row))))
     (
         nodeid,
@@ -214,7 +256,20 @@ def record_from(row: Sequence[Any]) -> MutedTest:
         cases,
         ticket_url,
         reason_is_source,
+        owners,
+        first_seen_commit,
+        first_seen_at,
+        first_seen_author,
+        age_days,
+        since_mismatch,
+        ticket_status,
+        ticket_title,
+        stale,
     ) = row
+    seen_at = read_ts(first_seen_at)
+    first_seen = None
+    if first_seen_commit and seen_at is not None:
+        first_seen = FirstSeen(first_seen_commit, seen_at, first_seen_author or "")
     try:
         pairs = tuple(sorted(json.loads(kwargs).items())) if kwargs else ()
     except ValueError:  # cut by the Redshift VARCHAR limit
@@ -241,6 +296,13 @@ def record_from(row: Sequence[Any]) -> MutedTest:
         cases=cases,
         ticket_url=ticket_url,
         reason_is_source=bool(reason_is_source),
+        owners=tuple(owners.split()) if owners else (),
+        first_seen=first_seen,
+        age_days=age_days,
+        since_mismatch=None if since_mismatch is None else bool(since_mismatch),
+        ticket_status=ticket_status,
+        ticket_title=ticket_title,
+        stale=None if stale is None else bool(stale),
     )
 
 

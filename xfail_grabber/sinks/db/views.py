@@ -42,6 +42,18 @@ MUTED_AT_V5 = (
     "ticket_url",
     "reason_is_source",
 )
+MUTED_AT_V6 = (
+    *MUTED_AT_V5,
+    "owners",
+    "first_seen_commit",
+    "first_seen_at",
+    "first_seen_author",
+    "age_days",
+    "since_mismatch",
+    "ticket_status",
+    "ticket_title",
+    "stale",
+)
 
 
 def _q(name: str) -> str:
