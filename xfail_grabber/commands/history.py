@@ -76,6 +76,8 @@ def history(
     With --config FILE listing [[repos]] and no REPOSITORY, every active branch of every
     repository is backfilled (see `grabber push --help` for --jobs and shards).
     """
+    from ..enrich.apply import enrich, where_at
+    from ..enrich.blame import BlameCache
     from ..sinks.formats import to_json_text
 
     settings = scan.settings()
@@ -114,9 +116,14 @@ def history(
         skip=skip,
         progress=bar,
     )
+    enrichment = scan.enrichment()
+    blames = BlameCache()
     done = 0
     try:
         for _, snapshot in found:
+            if snapshot.commit:
+                where = where_at(repo.git_dir, snapshot.commit)
+                snapshot = enrich(snapshot, where, enrichment, blames)
             done += 1
             if store is not None and db_url:
                 with TIMINGS.phase("push"):

@@ -56,6 +56,22 @@ def where_of(checkout: object) -> Where:
     return Where(read, None, None)
 
 
+def where_at(git_dir: Path, commit: str) -> Where:
+    """A Where for one commit of a git repository (history points)."""
+
+    def read(path: str) -> bytes | None:
+        done = subprocess.run(
+            ["git", "--git-dir", str(git_dir), "-c", "protocol.allow=never", "cat-file", "blob",
+             f"{commit}:{path}"],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )  # fmt: skip
+        return done.stdout if done.returncode == 0 else None
+
+    return Where(read, git_dir, commit)
+
+
 def add_owners(snapshot: Snapshot, read: Callable[[str], bytes | None]) -> Snapshot:
     found = owners_module.load(read)
     if found.source is None:
@@ -163,11 +179,14 @@ def add_ticket_status(snapshot: Snapshot, options: Enrichment) -> Snapshot:
     return dataclasses.replace(snapshot, muted=tuple(records))
 
 
-def enrich(snapshot: Snapshot, where: Where, options: Enrichment) -> Snapshot:
-    """Owners always; blame and tickets when asked."""
+def enrich(
+    snapshot: Snapshot, where: Where, options: Enrichment, blames: BlameCache | None = None
+) -> Snapshot:
+    """Owners always; blame and tickets when asked. `blames` is shared across the points of a
+    history, so a file whose content did not change is blamed once."""
     snapshot = add_owners(snapshot, where.read)
     if options.blame:
-        snapshot = add_blame(snapshot, where, options.since_tolerance_days)
+        snapshot = add_blame(snapshot, where, options.since_tolerance_days, blames)
     if options.tickets:
         snapshot = add_ticket_status(snapshot, options)
     return snapshot
