@@ -13,7 +13,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import MAXYEAR, UTC, date, datetime, timedelta
 from pathlib import Path
 
 from .config import Settings
@@ -26,6 +26,7 @@ from .source.open import GitRepository
 log = logging.getLogger("xfail_grabber")
 
 _EVERY = re.compile(r"^(?:(day|week|month)|(\d+)([dw]))$")
+_MAX_STEP_DAYS = 1000 * 365  # a longer step overflows datetime (a traceback, not an error)
 
 
 class HistoryError(SourceError):
@@ -64,17 +65,24 @@ def points(since: datetime, until: datetime, every: str) -> list[datetime]:
         while (moment := _add_months(since, n)) <= until:
             result.append(moment)
             n += 1
+            if moment.year == MAXYEAR and moment.month == 12:
+                break  # no next month in the calendar
         return result
     if named:
         step = timedelta(days=1 if named == "day" else 7)
     else:
-        if int(count) == 0:
-            raise HistoryError(f"not an interval: {every!r}")
-        step = timedelta(days=int(count) * (7 if unit == "w" else 1))
+        days = int(count) * (7 if unit == "w" else 1)
+        if days == 0:
+            raise HistoryError(f"not an interval: {every!r} (use day, week, month, Nd or Nw)")
+        if days > _MAX_STEP_DAYS:
+            raise HistoryError(f"interval too long: {every!r} (at most 1000 years)")
+        step = timedelta(days=days)
     result = []
     moment = since
     while moment <= until:
         result.append(moment)
+        if until - moment < step:
+            break  # the next point is past until (and may be past the calendar's end)
         moment += step
     if len(result) > 100_000:
         raise HistoryError("too many points; use a longer interval")

@@ -51,6 +51,10 @@ def test_points() -> None:
     assert len(points(jan1, parse_moment("2024-03-01"), "2w")) == 5
     with pytest.raises(HistoryError, match="not an interval"):
         points(jan1, jan1, "fortnight")
+    # The last points of the calendar: the step after them does not exist, and that ends it.
+    end = parse_moment("9999-12-31")
+    assert points(parse_moment("9999-12-01"), end, "week")[-1].day == 29
+    assert [p.day for p in points(parse_moment("9999-11-30"), end, "month")] == [30, 30]
     with pytest.raises(HistoryError, match="not a date"):
         parse_moment("yesterday")
 
@@ -165,6 +169,10 @@ def test_shallow_clone_cannot_give_old_history(
     ("extra", "message"),
     [
         (["--every", "fortnight"], "not an interval: 'fortnight'"),
+        (["--every", "0d"], "not an interval: '0d'"),
+        # Steps past the calendar were an OverflowError traceback with exit 1.
+        (["--every", "99999999999999d"], "interval too long: '99999999999999d'"),
+        (["--every", "3000000d"], "interval too long: '3000000d'"),
         (["--until", "2023-01-01"], "--since is after --until"),
         (["--since", "2999-01-01"], "--since is in the future"),
     ],
