@@ -170,6 +170,11 @@ def test_files_mode(example: Path, capsys, monkeypatch) -> None:
     assert out.splitlines()[-1] == "6 errors, 1 warning in 1 file; 5 of 5 mutes checked"
     code, out, err = run(capsys, "--files", "/etc/hostname")
     assert code == 1 and "not inside the repository" in err
+    # A typo or a stale path is not "no policy violations" (pre-commit passes existing files).
+    code, out, err = run(capsys, "--files", "test_api.py", "test_typo.py")
+    assert (code, out, err) == (1, "", "Error: no such file: test_typo.py\n")
+    code, out, err = run(capsys, "--files", "legacy")
+    assert (code, out, err) == (1, "", "Error: not a file: legacy\n")
 
 
 def test_output_file(example: Path, tmp_path: Path, capsys) -> None:

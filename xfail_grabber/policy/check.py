@@ -303,6 +303,8 @@ def check_files(
         full = (cwd / name).resolve()
         if not full.is_relative_to(top):
             raise SourceError(f"not inside the repository {top}: {name}")
+        if not full.is_file():
+            raise SourceError(f"{'not a file' if full.exists() else 'no such file'}: {name}")
         relative.append(full.relative_to(top).as_posix())
     label = local_label(top)
     whole: Checkout = (
