@@ -63,3 +63,34 @@ def test_a_file_that_is_not_a_snapshot_is_a_one_line_error(tmp_path, capsys):
     assert err.endswith("not a snapshot (no 'muted' list)") and "\n" not in err
     assert main(["crosscheck", str(tmp_path / "none.json"), str(good)]) == 1
     assert "no such file" in capsys.readouterr().err
+
+
+def test_the_collect_command_in_the_help_can_be_run_again(tmp_path, capsys, monkeypatch):
+    """Copied from `grabber crosscheck --help`, the pytest command gives the same node ids when
+    its output file exists (a separate `--grabber-json FILE` moved pytest's rootdir up to the
+    file's folder: every id changed and crosscheck reported everything)."""
+    import re
+    import shlex
+    import subprocess
+    import sys
+
+    assert main(["crosscheck", "--help"]) == 0
+    shown = re.search(r"`(pytest -p xfail_grabber\.collect [^`]*)`", capsys.readouterr().out)
+    assert shown is not None
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "test_a.py").write_text(
+        "import pytest\n\n@pytest.mark.skip\ndef test_a():\n    pass\n"
+    )
+    out = tmp_path / "collected.json"
+    argv = [arg.replace("FILE", str(out)) for arg in shlex.split(shown.group(1))[1:]]
+    monkeypatch.chdir(project)
+    ids = []
+    for _ in range(2):
+        subprocess.run(
+            [sys.executable, "-m", "pytest", *argv, "-q", "-p", "no:cacheprovider"],
+            check=True,
+            capture_output=True,
+        )
+        ids.append([r["nodeid"] for r in json.loads(out.read_text())["muted"]])
+    assert ids == [["test_a.py::test_a"], ["test_a.py::test_a"]]

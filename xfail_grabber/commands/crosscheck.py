@@ -20,8 +20,9 @@ from ..crosscheck import CrosscheckError, compare, load, render
 def crosscheck(static: Path, collected: Path, as_json: bool, fail: bool) -> int:
     """Compare a `grabber dump` snapshot with what pytest applied.
 
-    COLLECTED comes from `pytest -p xfail_grabber.collect --grabber-json FILE --collect-only`
-    (marks) or the same without --collect-only (marks and the outcomes of the run).
+    COLLECTED comes from `pytest -p xfail_grabber.collect --grabber-json=FILE --collect-only`
+    (marks) or the same without --collect-only (marks and the outcomes of the run). Keep the
+    `=`: a separate FILE that exists is taken for a test path and moves pytest's rootdir.
     """
     try:
         comparison = compare(load(static), load(collected))
