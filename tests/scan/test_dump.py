@@ -288,8 +288,25 @@ def test_verbose_after_the_command_and_unknown_only_kind(capsys, monkeypatch):
     assert code == 0 and json.loads(out) and "regex fallback" in err
     code, out, err = dump(capsys, "forms", "--only", "xfialflake")
     assert (code, out) == (2, "") and "unknown kind 'xfialflake'" in err
+    assert err.startswith("Error: ") and err.count("\n") == 1  # one line, as for bad files
     code, out, _ = dump(capsys, "forms", "--marker", "team_mute", "--only", "team_mute")
     assert code == 0 and json.loads(out)["muted"] == []
+
+
+def test_a_bad_config_file_is_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(FIXTURES)
+    for text, message in [
+        ("markers = [1\n", "cannot read config file"),
+        ('markerz = ["a"]\n', "unknown setting(s): markerz"),
+        ('markers = "a"\n', "'markers' must be a list of strings"),
+    ]:
+        config = tmp_path / "grabber.toml"
+        config.write_text(text)
+        code, out, err = dump(capsys, "forms", "--config", str(config))
+        assert (code, out) == (2, "")
+        assert err.startswith("Error: ") and message in err and err.count("\n") == 1, err
+    code, out, err = dump(capsys, "forms", "--config", str(tmp_path / "missing.toml"))
+    assert (code, out, err) == (2, "", f"Error: config file not found: {tmp_path}/missing.toml\n")
 
 
 def test_output_file_gets_the_usual_mode(tmp_path, capsys, monkeypatch):

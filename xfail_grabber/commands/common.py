@@ -224,7 +224,7 @@ def settings_from(
     try:
         return build_settings(tuple(markers), tuple(only), config_file)
     except ConfigError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise usage_error(str(exc)) from None
 
 
 class _UsageError(click.ClickException):
