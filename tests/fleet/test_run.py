@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,26 @@ def test_a_warm_cache_needs_one_fetch_per_repository(
     assert sorted(json.loads(x)["branch"] for x in first) == ["main", "master", "release/2"]
     assert sorted(json.loads(x)["branch"] for x in second) == ["main", "master", "release/3"]
     assert summary.failures[0].branch is None
+
+
+def test_progress_on_a_terminal_and_no_scratch_left(fleet: Fleet, tmp_path: Path) -> None:
+    stale = tmp_path / "cache" / "tmp" / "fleet-killed"
+    stale.mkdir(parents=True)
+    os.utime(stale, (0, 0))
+    out, err = io.StringIO(), io.StringIO()
+    base = build_settings((), (), fleet.path)
+    run_fleet(
+        fleet,
+        lambda repo: fleet.settings_for(repo, base, (), ()),
+        Dump(),
+        jobs=1,
+        cache_dir=tmp_path / "cache",
+        out=out,
+        err=err,
+        progress=True,
+    )
+    text = err.getvalue()
+    assert "\rfleet: 1/4 repositories, 2 snapshots, 0 failed" in text
+    assert "\r\033[Kgrabber: failed: cannot list the branches of " in text
+    assert text.endswith("\rfleet: 4/4 repositories, 3 snapshots, 1 failed\n")
+    assert list((tmp_path / "cache" / "tmp").iterdir()) == []  # this run's and the stale one

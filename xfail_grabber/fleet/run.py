@@ -33,6 +33,7 @@ from .plan import Shard, has_clone, list_branches, local_branches, match_branche
 log = logging.getLogger("xfail_grabber.fleet")
 
 Emit = Callable[[str], None]
+STALE_SCRATCH_SECONDS = 86_400
 
 
 def default_jobs() -> int:
@@ -250,6 +251,10 @@ def _scratch_dir(cache_dir: Path | None) -> Path | None:
     root = (cache_dir or default_cache_dir()) / "tmp"
     try:
         root.mkdir(parents=True, exist_ok=True)
+        # Left by a run that was killed (a day is longer than any run the deadlines allow).
+        for stale in root.glob("fleet-*"):
+            if time.time() - stale.stat().st_mtime > STALE_SCRATCH_SECONDS:
+                shutil.rmtree(stale, ignore_errors=True)
         return Path(tempfile.mkdtemp(prefix="fleet-", dir=root))
     except OSError:
         return None
