@@ -20,6 +20,7 @@ setup(
     install_requires=[
         "click>=8.1.7",
         "codeowners>=0.7",
+        "GitPython>=3.1.41",
         "libcst>=1.5.0",
         "platformdirs>=3.0",
         "psycopg2-binary>=2.9.9",

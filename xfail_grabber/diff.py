@@ -16,8 +16,7 @@ from typing import Any
 
 from .config import Settings
 from .model import MutedTest, Snapshot
-from .source.git import Revision, commit_time
-from .source.gitrun import run_git
+from .source.commit import Revision
 from .source.open import GitRepository, open_git
 from .timings import TIMINGS
 
@@ -75,9 +74,7 @@ class MuteDiff:
 
 def renames(repo: GitRepository, base: str, head: str) -> dict[str, str]:
     """old path -> new path for the files git detects as renamed between two commits."""
-    out = run_git(
-        ["diff", "-M", "--name-status", "-z", base, head, "--"], git_dir=repo.git_dir
-    ).stdout
+    out = repo.output(["diff", "-M", "--name-status", "-z", base, head, "--"])
     fields = out.decode("utf-8", "surrogateescape").split("\0")
     result: dict[str, str] = {}
     index = 0
@@ -158,7 +155,7 @@ def diff_refs(
     with open_scan_cache(cache_dir) as cache:
         for ref in (base_ref, head_ref):
             commit = repo.commit_of(ref)
-            revision = Revision(ref, commit, commit_time(repo.git_dir, commit))
+            revision = Revision(ref, commit, repo.commit_time(commit))
             snapshots.append(
                 snapshot_of(repo.checkout(revision), settings, workers=workers, cache=cache)
             )

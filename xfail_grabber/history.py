@@ -19,8 +19,7 @@ from pathlib import Path
 from .config import Settings
 from .model import Snapshot, utc_now
 from .source import SourceError
-from .source.git import Revision, is_promisor, prefetch_blobs
-from .source.gitrun import run_git
+from .source.commit import Revision
 from .source.open import GitRepository
 
 log = logging.getLogger("xfail_grabber")
@@ -121,9 +120,9 @@ class Point:
 
 def first_parent_log(repo: GitRepository, tip: str) -> list[tuple[str, datetime]]:
     """(commit, committer time) along the first-parent chain from `tip`, newest first."""
-    out = run_git(
-        ["log", "--first-parent", "--format=%H %ct", tip, "--"], git_dir=repo.git_dir
-    ).stdout.decode("ascii", "replace")
+    out = repo.output(["log", "--first-parent", "--format=%H %ct", tip, "--"]).decode(
+        "ascii", "replace"
+    )
     return [
         (sha, datetime.fromtimestamp(int(stamp), UTC))
         for sha, stamp in (line.split() for line in out.splitlines() if line.strip())
@@ -198,15 +197,10 @@ def scan_history(
     ]
     if skip:
         log.info("%d points already stored", len(moments) - len(todo))
-    if is_promisor(repo.git_dir):
+    if repo.objects.is_promisor():
         # A partial clone: every point's missing blobs in one fetch, not one fetch per point.
         checkouts = [repo.checkout(Revision(head.branch, p.commit, p.committed_at)) for p in todo]
-        prefetch_blobs(
-            repo.git_dir,
-            [p.commit for p in todo],
-            set().union(*(c.wanted_blobs() for c in checkouts)),
-            repo.auth,
-        )
+        repo.prefetch([p.commit for p in todo], set().union(*(c.wanted_blobs() for c in checkouts)))
     state = HistoryProgress(points=len(todo))
     if progress is not None:
         progress(state)

@@ -19,7 +19,7 @@ from .core import TimedCheckout
 from .scan.incremental import TreeScan
 from .scan.tree import Parser, ScanCache, ScanResult
 from .source import SourceFile
-from .source.git import ROOT_FILES, Revision, is_promisor
+from .source.commit import ROOT_FILES, Revision
 from .source.open import GitRepository
 from .source.treediff import BlobSizes, Change, tree_diff, tree_entries
 from .timings import TIMINGS
@@ -60,9 +60,9 @@ class CommitWalk:
         self.links: set[str] = set()  # `.py` paths of the tree that are not plain files
         self.result: ScanResult | None = None
         self._parsed_before = 0
-        self._sizes_reader = BlobSizes(repo.git_dir, repo.auth)
+        self._sizes_reader = BlobSizes(repo.git_dir, repo.objects.network)
         # A partial clone lacks blobs; inexact rename detection would fetch them one by one.
-        self.renames = not is_promisor(repo.git_dir)
+        self.renames = not repo.objects.is_promisor()
 
     @property
     def settings(self) -> Settings:
@@ -131,7 +131,7 @@ class CommitWalk:
         return self.result
 
     def _sizes(self, oids: set[str]) -> dict[str, int]:
-        known = self.repo.sizes
+        known = self.repo.objects.sizes
         unknown = oids - known.keys()
         if unknown:
             known.update(self._sizes_reader.get(unknown))

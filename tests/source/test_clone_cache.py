@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from xfail_grabber.source.clones import cached_clone, parse_remote
+from xfail_grabber.source.clones import cached_clone
 from xfail_grabber.source.open import open_source
+from xfail_grabber.source.remote import parse_remote
 
 from .gitutil import commit, git, init_repo
 from .httpgit import serve_git

@@ -16,7 +16,7 @@ import click
 from ..model import Snapshot
 from ..sinks.serve.state import SnapshotProvider, TrendProvider
 from ..sinks.serve.stored import DbHistory
-from ..source.clones import is_url
+from ..source.remote import is_url
 from .common import ScanArgs, scan_options, user_errors
 
 log = logging.getLogger("xfail_grabber.serve")

@@ -25,16 +25,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..source import SourceError
-from ..source.clones import (
-    COMPLETE_MARKER,
-    Remote,
-    clone_error,
-    clone_path,
-    default_cache_dir,
-    is_url,
-    parse_remote,
-)
-from ..source.gitrun import GitFailed, run_git
+from ..source.clones import COMPLETE_MARKER, clone_path, default_cache_dir
+from ..source.command import LOCAL, GitFailed, git_for, run
+from ..source.remote import Remote, is_url, parse_remote, remote_error
 from .file import RepoSpec
 
 log = logging.getLogger("xfail_grabber.fleet")
@@ -123,14 +116,17 @@ def list_branches(spec: RepoSpec) -> RemoteBranches:
     remote = _remote_of(spec)
     where = remote.url if remote else spec.url
     try:
-        out = run_git(
+        network = remote.network if remote else LOCAL
+        out = run(
+            git_for(network),
             ["ls-remote", "--symref", "--", where, "HEAD", "refs/heads/*"],
-            auth=remote.auth if remote else None,
+            network=network,
+            timeout=network.timeout,
         ).stdout.decode("utf-8", "surrogateescape")
     except GitFailed as exc:
         if remote is None:
             raise SourceError(f"cannot list the branches of {spec.url}: {exc}") from None
-        raise clone_error(remote, exc, "list the branches of") from None
+        raise remote_error(remote, exc, "list the branches of") from None
     head: str | None = None
     tips: dict[str, str] = {}
     for line in out.splitlines():
@@ -181,7 +177,7 @@ def _scratch_repo(directory: Path) -> Path:
     git_dir = directory / f"tips-{os.getpid()}.git"
     if not (git_dir / "HEAD").is_file():
         directory.mkdir(parents=True, exist_ok=True)
-        run_git(["init", "-q", "--bare", "--template=", str(git_dir)])
+        run(git_for(LOCAL), ["init", "-q", "--bare", "--template=", str(git_dir)])
     return git_dir
 
 
@@ -198,14 +194,20 @@ def _tip_dates_into(spec: RepoSpec, branches: list[str], git_dir: Path) -> dict[
     try:
         # A plain path would make git name the promisor remote after it, which it refuses.
         where = remote.url if remote else Path(spec.url).resolve().as_uri()
-        run_git(
-            [*args, "--", where, *refspecs], git_dir=git_dir, auth=remote.auth if remote else None
+        network = remote.network if remote else LOCAL
+        run(
+            git_for(network),
+            [*args, "--", where, *refspecs],
+            git_dir=git_dir,
+            network=network,
+            timeout=network.timeout,
         )
     except GitFailed as exc:
         if remote is None:
             raise SourceError(f"cannot fetch the tips of {spec.url}: {exc}") from None
-        raise clone_error(remote, exc, "fetch the tips of") from None
-    out = run_git(
+        raise remote_error(remote, exc, "fetch the tips of") from None
+    out = run(
+        git_for(LOCAL),
         ["for-each-ref", "--format=%(committerdate:unix) %(refname)", space],
         git_dir=git_dir,
     ).stdout.decode("utf-8", "surrogateescape")
@@ -228,7 +230,8 @@ def has_clone(spec: RepoSpec, cache_dir: Path | None) -> bool:
 
 def local_branches(git_dir: Path) -> tuple[RemoteBranches, dict[str, datetime]]:
     """The branches of a (fetched) repository and their tips' dates, in one for-each-ref."""
-    out = run_git(
+    out = run(
+        git_for(LOCAL),
         [
             "for-each-ref",
             "--format=%(objectname) %(committerdate:unix) %(refname:strip=2)",
@@ -243,7 +246,9 @@ def local_branches(git_dir: Path) -> tuple[RemoteBranches, dict[str, datetime]]:
         tips[name] = sha
         if stamp.isdigit():
             dates[name] = datetime.fromtimestamp(int(stamp), UTC)
-    head = run_git(["symbolic-ref", "-q", "--short", "HEAD"], git_dir=git_dir, check=False)
+    head = run(
+        git_for(LOCAL), ["symbolic-ref", "-q", "--short", "HEAD"], git_dir=git_dir, check=False
+    )
     return RemoteBranches(
         head.stdout.decode("utf-8", "surrogateescape").strip() or None, tips
     ), dates

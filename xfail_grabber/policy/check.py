@@ -209,7 +209,7 @@ def check_repository(
     from ..diff import compare, renames
     from ..enrich.apply import enrich, where_of
     from ..source.cache import open_scan_cache
-    from ..source.git import Revision, commit_time
+    from ..source.commit import Revision
     from ..source.open import open_git, open_source
 
     with (
@@ -226,7 +226,7 @@ def check_repository(
             return Report(snapshot, policy, findings, len(snapshot.muted))
         repo = open_git(repository, cache_dir=cache_dir)
         commit = repo.commit_of(baseline)
-        revision = Revision(baseline, commit, commit_time(repo.git_dir, commit))
+        revision = Revision(baseline, commit, repo.commit_time(commit))
         base = snapshot_of(repo.checkout(revision), settings, workers=workers, cache=cache)
     moved = renames(repo, commit, snapshot.commit) if snapshot.commit else {}
     diff = compare(base, snapshot, moved)
@@ -259,19 +259,17 @@ def context_at(
     repository: str, ref: str, settings: Settings, *, cache_dir: Path | None = None
 ) -> Context:
     """The Context of a repository at a commit (its pytest config and conftest.py files)."""
-    from ..source.git import Revision, commit_time
+    from ..source.commit import Revision
     from ..source.open import open_git
 
     repo = open_git(repository, cache_dir=cache_dir)
     commit = repo.commit_of(ref)
-    return context_of(
-        repo.checkout(Revision(ref, commit, commit_time(repo.git_dir, commit))), settings
-    )
+    return context_of(repo.checkout(Revision(ref, commit, repo.commit_time(commit))), settings)
 
 
 def repository_root(start: Path) -> Path:
     """The top of the git work tree holding `start` (or `start` itself outside git)."""
-    from ..source.gitrun import run_git
+    from ..source.command import run_git
 
     proc = run_git(["rev-parse", "--show-toplevel"], cwd=start, check=False)
     if proc.returncode != 0:

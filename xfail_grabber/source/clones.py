@@ -5,6 +5,12 @@ runs fetch only what is new. A file lock (fcntl.flock on `<clone>.lock`) seriali
 fetch between processes; a clone is built in a temporary directory and renamed into place, so
 an interrupted run never leaves a half clone where the next run looks. A clone that fails a
 health check (or a fetch failing with a corruption error) is deleted and cloned again.
+
+Clone and fetch run through `command.run` (GitPython's `Git.execute`) rather than
+`Repo.clone_from` / `Remote.fetch`: in GitPython 3.2 `clone_from` takes no deadline, and
+`Remote.fetch(kill_after_timeout=...)` kills the tree it finds with `pgrep` but leaves git
+running when this process itself ends; here each network command runs in a process group of
+its own that a deadline, an interrupt or our exit kills. The clone is then opened as a `Repo`.
 """
 
 from __future__ import annotations
@@ -18,14 +24,14 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
+from git import Repo
 
 from . import SourceError
-from .gitrun import Auth, GitFailed, auth_for, run_git, token_from_env
+from .command import LOCAL, GitFailed, git_for, run
+from .remote import AUTH_ERRORS, NETWORK_ERRORS, Remote, remote_error
 
 log = logging.getLogger("xfail_grabber.git")
 
@@ -33,87 +39,9 @@ APP_NAME = "xfail-grabber"
 COMPLETE_MARKER = "grabber-clone-complete"
 REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
 
-_AUTH_ERRORS = re.compile(
-    r"authentication failed|could not read (username|password)|returned error: 40[13]|"
-    r"\b401\b|\b403\b|terminal prompts disabled",
-    re.IGNORECASE,
-)
-_NETWORK_ERRORS = re.compile(
-    r"could not resolve host|connection refused|unable to access|timed out|"
-    r"does not appear to be a git repository|could not read from remote|not found|"
-    r"no such file or directory|not a git repository|unable to connect|network is unreachable",
-    re.IGNORECASE,
-)
-
 
 def default_cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
-
-
-def is_url(repository: str) -> bool:
-    """https://, ssh://, file:// URLs and scp-like `git@host:org/repo`."""
-    if "://" in repository:
-        return True
-    head = repository.split("/", 1)[0]
-    return ":" in head and "@" in head and not os.path.exists(repository)
-
-
-@dataclass(frozen=True)
-class Remote:
-    url: str  # what git is given: no password, no token
-    label: str  # what users see: no credentials at all
-    auth: Auth
-
-
-def parse_remote(repository: str, token: str | None = None) -> Remote:
-    """Split credentials off a URL: a password (or a bare token user) becomes the token."""
-    token = token if token is not None else token_from_env()
-    if "://" not in repository:
-        return Remote(url=repository, label=repository, auth=Auth(token=token))
-    parts = urlsplit(repository)
-    scheme = parts.scheme.lower()
-    if scheme not in ("https", "http", "ssh", "git", "file"):
-        raise SourceError(f"unsupported URL scheme: {scheme}")
-    try:
-        port = parts.port
-    except ValueError:
-        raise SourceError(f"not a valid URL: {_redact(repository)}") from None
-    host = parts.hostname or ""
-    if ":" in host:  # IPv6
-        host = f"[{host}]"
-    if port:
-        host = f"{host}:{port}"
-    user = parts.username
-    password = parts.password
-    if scheme in ("https", "http") and (user or password):
-        # https://TOKEN@host/... and https://user:TOKEN@host/... both carry a secret.
-        token = password or user
-        user = None
-    netloc_url = f"{user}@{host}" if user and scheme == "ssh" else host
-    url = urlunsplit((parts.scheme, netloc_url, parts.path, parts.query, ""))
-    label = urlunsplit((parts.scheme, host, parts.path, "", ""))
-    return Remote(url=url, label=label, auth=auth_for(url, token))
-
-
-def _redact(url: str) -> str:
-    """A URL with any user information replaced, for error messages."""
-    head, sep, rest = url.partition("://")
-    if sep and "@" in rest.split("/", 1)[0]:
-        return f"{head}://***@{rest.split('@', 1)[1]}"
-    return url
-
-
-def clone_error(remote: Remote, error: GitFailed, action: str = "clone") -> SourceError:
-    """A one-line, token-free error for a failed clone or fetch."""
-    text = remote.auth.scrub(error.stderr or str(error))
-    if _AUTH_ERRORS.search(text):
-        if remote.auth.token:
-            return SourceError(f"authentication failed for {remote.label}")
-        return SourceError(
-            f"authentication required for {remote.label}: set GITHUB_TOKEN or GRABBER_GIT_TOKEN"
-        )
-    detail = remote.auth.scrub(str(error)).replace(remote.url, remote.label)
-    return SourceError(f"cannot {action} {remote.label}: {detail}")
 
 
 def _key(remote: Remote) -> str:
@@ -137,11 +65,12 @@ def _healthy(git_dir: Path) -> bool:
     """Cheap check: a complete clone whose ref tips are all readable."""
     if not (git_dir / COMPLETE_MARKER).is_file() or not (git_dir / "HEAD").is_file():
         return False
+    git = git_for(LOCAL)
     try:
-        tips = run_git(["for-each-ref", "--format=%(objectname)"], git_dir=git_dir).stdout
+        tips = run(git, ["for-each-ref", "--format=%(objectname)"], git_dir=git_dir).stdout
         if not tips.strip():
             return True
-        out = run_git(["cat-file", "--batch-check"], git_dir=git_dir, input=tips).stdout
+        out = run(git, ["cat-file", "--batch-check"], git_dir=git_dir, input=tips).stdout
     except GitFailed:
         return False
     return b"missing" not in out and out.count(b"\n") == tips.count(b"\n")
@@ -150,28 +79,37 @@ def _healthy(git_dir: Path) -> bool:
 def _clone(remote: Remote, target: Path) -> None:
     """Clone into a temporary sibling of `target`, then rename it into place."""
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{target.name}-", dir=target.parent))
+    network = remote.network
     try:
         log.info("cloning %s", remote.label)
-        run_git(
+        run(
+            git_for(network),
             ["clone", "--bare", "--filter=blob:none", "-q", "--", remote.url, str(tmp / "r")],
-            auth=remote.auth,
+            network=network,
+            timeout=network.timeout,
         )
-        for key, value in (("gc.autoDetach", "false"), ("core.logAllRefUpdates", "false")):
-            run_git(["config", key, value], git_dir=tmp / "r")
+        repo = Repo(tmp / "r")
+        with repo.config_writer() as config:
+            config.set_value("gc", "autoDetach", "false")
+            config.set_value("core", "logAllRefUpdates", "false")
+        repo.close()
         (tmp / "r" / COMPLETE_MARKER).write_text("ok\n", encoding="ascii")
         os.rename(tmp / "r", target)
     except GitFailed as exc:
-        raise clone_error(remote, exc) from None
+        raise remote_error(remote, exc) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _fetch(remote: Remote, git_dir: Path, refs: tuple[str, ...] = REFSPECS) -> None:
     log.info("fetching %s", remote.label)
-    run_git(
+    network = remote.network
+    run(
+        git_for(network),
         ["fetch", "-q", "--prune", "--filter=blob:none", "origin", *refs],
         git_dir=git_dir,
-        auth=remote.auth,
+        network=network,
+        timeout=network.timeout,
     )
 
 
@@ -183,10 +121,15 @@ def fetch_ref(remote: Remote, git_dir: Path, ref: str) -> str | None:
     with _locked(lock):
         try:
             _fetch(remote, git_dir, (ref,))
-        except GitFailed:
+        except GitFailed as exc:
+            if exc.timed_out:
+                raise remote_error(remote, exc, "fetch") from None
             return None
-    proc = run_git(
-        ["rev-parse", "-q", "--verify", "FETCH_HEAD^{commit}"], git_dir=git_dir, check=False
+    proc = run(
+        git_for(LOCAL),
+        ["rev-parse", "-q", "--verify", "FETCH_HEAD^{commit}"],
+        git_dir=git_dir,
+        check=False,
     )
     return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
 
@@ -220,8 +163,8 @@ def cached_clone(remote: Remote, cache_dir: Path | None, *, fetch: bool = True) 
             _fetch(remote, target)
         except GitFailed as exc:
             text = exc.stderr or str(exc)
-            if _AUTH_ERRORS.search(text) or _NETWORK_ERRORS.search(text):
-                raise clone_error(remote, exc, "fetch") from None
+            if exc.timed_out or AUTH_ERRORS.search(text) or NETWORK_ERRORS.search(text):
+                raise remote_error(remote, exc, "fetch") from None
             log.warning("fetch into the cached clone failed (%s); cloning again", exc)
             shutil.rmtree(target, ignore_errors=True)
             _clone(remote, target)

@@ -1,4 +1,8 @@
-"""Turn a REPOSITORY argument (URL or path) plus BRANCH/--ref into a Checkout.
+"""Opening a repository: a REPOSITORY argument (URL or path) plus BRANCH/--ref.
+
+Top-down, one way: a URL is parsed and checked (remote.py), cloned or fetched into the clone
+cache (clones.py), opened as a GitPython `Repo`, then BRANCH/--ref is resolved here and the
+commit's files are read by commit.py.
 
 - a URL (https, ssh, file, scp-like): cloned into the clone cache (or fetched), read at the
   commit from git objects; BRANCH defaults to the remote's HEAD;
@@ -14,23 +18,37 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
+from git import Repo
+from git.exc import GitError
+from git.objects import Commit
+
 from . import Checkout, SourceError
-from .clones import Remote, cached_clone, fetch_ref, is_url, parse_remote
-from .git import GitCheckout, Revision, commit_time, head_branch, resolve, rev_parse
-from .gitrun import Auth, GitFailed, run_git
+from .auth import Auth
+from .clones import cached_clone, fetch_ref
+from .command import LOCAL, git_env, git_for, run
+from .commit import GitCheckout, Objects, Revision
 from .local import DirectoryCheckout
+from .remote import Remote, is_url, parse_remote
 
 log = logging.getLogger("xfail_grabber.git")
 
 
-def probe(path: Path) -> tuple[str, Path] | None:
-    """("worktree", top) or ("gitdir", git_dir) when `path` is the top of a repository."""
-    proc = run_git(
+def check_name(value: str | None, what: str) -> None:
+    """Refuse what git would take for an option (a ref, a branch, BASE/HEAD)."""
+    if value is not None and (not value or value.startswith("-") or "\n" in value):
+        raise SourceError(f"not a valid {what} name: {value!r}")
+
+
+def probe(path: Path) -> tuple[str, Path, Path] | None:
+    """("worktree", top, git_dir) or ("gitdir", git_dir, git_dir) when `path` is the top of a
+    repository, else None."""
+    proc = run(
+        git_for(LOCAL, path),
         ["rev-parse", "--absolute-git-dir", "--is-bare-repository", "--show-toplevel"],
-        cwd=path,
         check=False,
     )
     lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
@@ -38,32 +56,10 @@ def probe(path: Path) -> tuple[str, Path] | None:
         return None
     here = path.resolve()
     if lines and Path(lines[0]).resolve() == here:
-        return ("gitdir", here)
+        return ("gitdir", here, here)
     if len(lines) >= 3 and lines[1] == "false" and Path(lines[2]).resolve() == here:
-        return ("worktree", here)
+        return ("worktree", here, Path(lines[0]))
     return None
-
-
-def worktree_checkout(top: Path, label: str) -> DirectoryCheckout:
-    """A work tree as it is on disk: tracked and untracked files, ignored ones left out."""
-    git_dir_proc = run_git(["rev-parse", "--absolute-git-dir"], cwd=top)
-    git_dir = Path(git_dir_proc.stdout.decode("utf-8", "surrogateescape").strip())
-    out = run_git(["ls-files", "-co", "--exclude-standard", "-z", "--", "*.py"], cwd=top).stdout
-    names = {p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p}
-    out = run_git(["ls-files", "-c", "-z", "--", "*.py"], cwd=top).stdout
-    tracked = {p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p}
-    # Tracked files deleted on disk are gone from the tree "as it is on disk".
-    paths = sorted(p for p in names if os.path.lexists(top / p))
-    commit = rev_parse(git_dir, "HEAD")
-    return DirectoryCheckout(
-        top,
-        label=label,
-        branch=head_branch(git_dir),
-        commit=commit,
-        committed_at=commit_time(git_dir, commit) if commit else None,
-        paths=paths,
-        tracked=tracked,
-    )
 
 
 @contextmanager
@@ -73,14 +69,17 @@ def open_source(
     ref: str | None = None,
     *,
     cache_dir: Path | None = None,
+    timeout: float | None = None,
 ) -> Iterator[Checkout]:
     """Yield a Checkout for the repository; clean up whatever it needed afterwards."""
-    for value, what in ((branch, "branch"), (ref, "ref")):
-        if value is not None and (not value or value.startswith("-") or "\n" in value):
-            raise SourceError(f"not a valid {what} name: {value!r}")
+    check_name(branch, "branch")
+    check_name(ref, "ref")
     if is_url(repository):
-        repo = open_git(repository, cache_dir=cache_dir)
-        yield repo.checkout(repo.resolve(branch, ref))
+        repo = open_git(repository, cache_dir=cache_dir, timeout=timeout)
+        try:
+            yield repo.checkout(repo.resolve(branch, ref))
+        finally:
+            repo.close()
         return
     path = Path(repository)
     if not path.exists():
@@ -93,32 +92,108 @@ def open_source(
             raise SourceError(f"not a git repository: {repository}")
         yield DirectoryCheckout(path, label=local_label(path))
         return
-    if found[0] == "worktree" and branch is None and ref is None:
-        yield worktree_checkout(found[1], local_label(found[1]))
-        return
-    repo = open_git(repository, cache_dir=cache_dir)
-    yield repo.checkout(repo.resolve(branch, ref))
+    kind, where, git_dir = found
+    repo = GitRepository(_objects(git_dir, None), local_label(where))
+    try:
+        if kind == "worktree" and branch is None and ref is None:
+            yield repo.worktree_checkout(where)
+        else:
+            yield repo.checkout(repo.resolve(branch, ref))
+    finally:
+        repo.close()
+
+
+def open_git(
+    repository: str, *, cache_dir: Path | None = None, timeout: float | None = None
+) -> GitRepository:
+    """The git repository behind a URL (cloned or fetched into the cache) or a local path."""
+    if is_url(repository):
+        remote = parse_remote(repository, timeout=timeout)
+        git_dir = cached_clone(remote, cache_dir)
+        return GitRepository(_objects(git_dir, remote), remote.label, remote)
+    path = Path(repository)
+    if not path.exists():
+        raise SourceError(f"no such file or directory: {repository}")
+    found = probe(path) if path.is_dir() else None
+    if found is None:
+        raise SourceError(f"not a git repository: {repository}")
+    _, where, git_dir = found
+    return GitRepository(_objects(git_dir, None), local_label(where))
+
+
+def _objects(git_dir: Path, remote: Remote | None) -> Objects:
+    network = remote.network if remote is not None else LOCAL
+    try:
+        repo = Repo(git_dir)
+    except GitError as exc:
+        raise SourceError(f"not a git repository: {git_dir} ({type(exc).__name__})") from None
+    repo.git.update_environment(**git_env(network))
+    return Objects(git_dir, repo, network)
 
 
 @dataclass(frozen=True)
 class GitRepository:
-    """A git repository to read many commits from (history, diff)."""
+    """A git repository to read one or many commits from (dump, history, diff)."""
 
-    git_dir: Path
+    objects: Objects
     label: str
     remote: Remote | None = None
-    sizes: dict[str, int] = field(default_factory=dict, compare=False)  # blob id -> size
-    root_files: dict[str, bytes] = field(default_factory=dict, compare=False)  # blob id -> bytes
+
+    @property
+    def git_dir(self) -> Path:
+        return self.objects.git_dir
 
     @property
     def auth(self) -> Auth | None:
         return self.remote.auth if self.remote else None
 
+    def close(self) -> None:
+        """End GitPython's persistent cat-file processes."""
+        self.objects.repo.close()
+
+    def output(self, args: list[str]) -> bytes:
+        """stdout of a local git command in this repository (`log`, `diff`...)."""
+        return self.objects.output(args)
+
+    def prefetch(self, commits: list[str], oids: set[str]) -> None:
+        """In a partial clone, fetch the blobs of these commits a scan reads, in one batch."""
+        from .commit import prefetch_blobs
+
+        prefetch_blobs(self.objects, commits, oids)
+
+    # -- refs -----------------------------------------------------------------------------
+
+    def rev_parse(self, rev: str) -> str | None:
+        """The commit a commit-ish names, or None."""
+        proc = run(
+            self.objects.git,
+            ["rev-parse", "-q", "--verify", "--end-of-options", f"{rev}^{{commit}}"],
+            git_dir=self.git_dir,
+            check=False,
+        )
+        if proc.returncode != 0:
+            return None
+        return proc.stdout.decode().strip() or None
+
+    def head_branch(self) -> str | None:
+        """The branch HEAD points to (None when detached)."""
+        try:
+            return str(self.objects.repo.head.reference.name)
+        except (TypeError, ValueError, GitError):  # detached, or not a symbolic ref
+            return None
+
+    def commit_time(self, commit: str) -> datetime:
+        """When a commit was made, read through GitPython's persistent cat-file."""
+        try:
+            stamp = Commit(self.objects.repo, bytes.fromhex(commit)).committed_date
+        except (GitError, ValueError) as exc:
+            raise SourceError(f"cannot read commit {commit}: {type(exc).__name__}") from None
+        return datetime.fromtimestamp(int(stamp), UTC)
+
     def commit_of(self, rev: str) -> str:
         """The commit a branch, tag or commit-ish names (fetched when a URL's branches lack it)."""
-        if not rev or rev.startswith("-") or "\n" in rev:
-            raise SourceError(f"not a valid ref name: {rev!r}")
-        commit = rev_parse(self.git_dir, rev)
+        check_name(rev, "ref")
+        commit = self.rev_parse(rev)
         if commit is None and self.remote is not None:
             commit = fetch_ref(self.remote, self.git_dir, rev)
         if commit is None:
@@ -126,47 +201,83 @@ class GitRepository:
         return commit
 
     def resolve(self, branch: str | None, ref: str | None = None) -> Revision:
-        try:
-            return resolve(self.git_dir, branch, ref)
-        except SourceError:
-            if ref is None or self.remote is None:
-                raise
-        # A commit or ref the branches do not hold (refs/pull/1/head, an unmerged sha).
-        commit = self.commit_of(ref)
-        try:
-            when = commit_time(self.git_dir, commit)
-        except GitFailed as exc:
-            raise SourceError(f"cannot read commit {commit}: {exc}") from None
-        return Revision(branch=branch, commit=commit, committed_at=when)
+        """Resolve BRANCH / --ref; SourceError when they name nothing."""
+        if ref is not None:
+            commit = self.rev_parse(ref)
+            if commit is None and self.remote is not None:
+                # A commit or ref the branches do not hold (refs/pull/1/head, an unmerged sha).
+                commit = self.commit_of(ref)
+            if commit is None:
+                raise SourceError(f"unknown ref: {ref}{self._why_missing()}")
+            return Revision(branch, commit, self.commit_time(commit))
+        if branch is not None:
+            for candidate in (
+                f"refs/heads/{branch}",
+                f"refs/remotes/origin/{branch}",
+                f"refs/tags/{branch}",
+            ):
+                commit = self.rev_parse(candidate)
+                if commit is not None:
+                    return Revision(branch, commit, self.commit_time(commit))
+            raise SourceError(f"unknown branch: {branch}{self._why_missing()}")
+        label = self.head_branch()
+        commit = self.rev_parse("HEAD")
+        if commit is None:
+            if not self._empty():
+                raise SourceError(f"HEAD names no commit; give a branch (HEAD -> {label})")
+            return Revision(label, None, None)
+        return Revision(label, commit, self.commit_time(commit))
+
+    def _empty(self) -> bool:
+        return (
+            self.rev_parse("HEAD") is None
+            and not self.output(["for-each-ref", "--count=1", "--format=%(refname)"]).strip()
+        )
+
+    def _why_missing(self) -> str:
+        if self._empty():
+            return " (the repository is empty)"
+        if (self.git_dir / "shallow").is_file():
+            return " (the repository is a shallow clone; older commits are not in it)"
+        return ""
+
+    # -- checkouts ------------------------------------------------------------------------
 
     def checkout(self, revision: Revision) -> GitCheckout:
-        return GitCheckout(
-            self.git_dir,
+        return GitCheckout(self.objects, label=self.label, revision=revision)
+
+    def worktree_checkout(self, top: Path) -> DirectoryCheckout:
+        """A work tree as it is on disk: tracked and untracked files, ignored ones left out."""
+        out = run(
+            git_for(LOCAL, top), ["ls-files", "-co", "--exclude-standard", "-z", "--", "*.py"]
+        ).stdout
+        names = {p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p}
+        out = run(git_for(LOCAL, top), ["ls-files", "-c", "-z", "--", "*.py"]).stdout
+        tracked = {p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p}
+        # Tracked files deleted on disk are gone from the tree "as it is on disk".
+        paths = sorted(p for p in names if os.path.lexists(top / p))
+        commit = self.rev_parse("HEAD")
+        return DirectoryCheckout(
+            top,
             label=self.label,
-            revision=revision,
-            auth=self.auth,
-            sizes=self.sizes,
-            root_files=self.root_files,
+            branch=self.head_branch(),
+            commit=commit,
+            committed_at=self.commit_time(commit) if commit else None,
+            paths=paths,
+            tracked=tracked,
         )
 
 
-def open_git(repository: str, *, cache_dir: Path | None = None) -> GitRepository:
-    """The git repository behind a URL (cloned or fetched into the cache) or a local path."""
-    if is_url(repository):
-        remote = parse_remote(repository)
-        return GitRepository(cached_clone(remote, cache_dir), remote.label, remote)
-    path = Path(repository)
-    if not path.exists():
-        raise SourceError(f"no such file or directory: {repository}")
-    found = probe(path) if path.is_dir() else None
-    if found is None:
-        raise SourceError(f"not a git repository: {repository}")
-    kind, where = found
-    if kind == "gitdir":
-        return GitRepository(where, local_label(where))
-    out = run_git(["rev-parse", "--absolute-git-dir"], cwd=where).stdout
-    git_dir = Path(out.decode("utf-8", "surrogateescape").strip())
-    return GitRepository(git_dir, local_label(where))
+def worktree_checkout(top: Path, label: str) -> DirectoryCheckout:
+    """The work tree at `top` as it is on disk (see `GitRepository.worktree_checkout`)."""
+    found = probe(top)
+    if found is None or found[0] != "worktree":
+        raise SourceError(f"not a git work tree: {top}")
+    repo = GitRepository(_objects(found[2], None), label)
+    try:
+        return repo.worktree_checkout(top)
+    finally:
+        repo.close()
 
 
 def local_label(path: Path) -> str:

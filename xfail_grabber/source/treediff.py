@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import SourceError, display_path
-from .gitrun import Auth, git_env, run_git
+from .command import LOCAL, Network, git_for, run
+from .command import start as start_git
 
 NO_BLOB = "0" * 40
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's id of the tree with no entry
@@ -48,7 +49,7 @@ def tree_diff(
     new: str,
     *,
     renames: bool = True,
-    auth: Auth | None = None,
+    network: Network = LOCAL,
 ) -> list[Change]:
     """The files that differ between commits `old` and `new` (recursively, blobs only).
 
@@ -58,13 +59,13 @@ def tree_diff(
     """
     args = ["diff-tree", "-r", "-z", "--no-commit-id", "--no-ext-diff"]
     args.append("-M" if renames else "--no-renames")
-    out = run_git([*args, old, new, "--"], git_dir=git_dir, auth=auth).stdout
+    out = run(git_for(network), [*args, old, new, "--"], git_dir=git_dir, network=network).stdout
     return parse_raw(out)
 
 
-def tree_entries(git_dir: Path, commit: str, *, auth: Auth | None = None) -> list[Change]:
+def tree_entries(git_dir: Path, commit: str, *, network: Network = LOCAL) -> list[Change]:
     """Every file of a commit as an A change (with its mode): the diff from the empty tree."""
-    return tree_diff(git_dir, EMPTY_TREE, commit, renames=False, auth=auth)
+    return tree_diff(git_dir, EMPTY_TREE, commit, renames=False, network=network)
 
 
 class BlobSizes:
@@ -73,9 +74,9 @@ class BlobSizes:
 
     _CHUNK = 256  # ids written before their answers are read: far below a pipe's buffer
 
-    def __init__(self, git_dir: Path, auth: Auth | None = None) -> None:
+    def __init__(self, git_dir: Path, network: Network = LOCAL) -> None:
         self.git_dir = git_dir
-        self.auth = auth
+        self.network = network
         self._proc: subprocess.Popen[bytes] | None = None
 
     def get(self, oids: Iterable[str]) -> dict[str, int]:
@@ -100,12 +101,8 @@ class BlobSizes:
 
     def _start(self) -> subprocess.Popen[bytes]:
         if self._proc is None or self._proc.poll() is not None:
-            self._proc = subprocess.Popen(
-                ["git", "--git-dir", str(self.git_dir), "cat-file", "--batch-check"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                env=git_env(self.auth),
+            self._proc = start_git(
+                git_for(self.network), ["cat-file", "--batch-check"], git_dir=self.git_dir
             )
         return self._proc
 
@@ -113,7 +110,7 @@ class BlobSizes:
         proc, self._proc = self._proc, None
         if proc is None:
             return
-        for pipe in (proc.stdin, proc.stdout):
+        for pipe in (proc.stdin, proc.stdout, proc.stderr):
             with contextlib.suppress(OSError, ValueError):
                 if pipe is not None:
                     pipe.close()

@@ -1,8 +1,10 @@
-"""Reading a git repository at a commit straight from its objects (no checkout).
+"""Reading the files of one commit straight from git objects (no checkout).
 
 `GitCheckout` lists the tree with `git ls-tree` and streams the bytes of thousands of blobs
-through ONE `git cat-file --batch` process (a writer thread feeds object ids while the
-reader parses the answers), which is the hot path of every scan of a git repository.
+through ONE `git cat-file --batch` process, ids written ahead in windows while the answers
+are read (the hot path of every scan of a git repository: GitPython's persistent reader asks
+for one object at a time and waits for each, a round trip per file). Root configuration files
+and commit times come from GitPython's persistent `cat-file --batch` reader of the `Repo`.
 In a partial clone (`--filter=blob:none`) the `.py` blobs of the commit are fetched in one
 batch first, instead of one lazy fetch per blob.
 """
@@ -13,14 +15,16 @@ import contextlib
 import hashlib
 import logging
 import posixpath
-import subprocess
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
+from git import Git, Repo
+from git.exc import GitError
+
 from . import SourceError, SourceFile, display_path
-from .gitrun import Auth, GitFailed, git_env, git_text, run_git
+from .command import GitFailed, Network, run, start
 
 log = logging.getLogger("xfail_grabber.git")
 
@@ -43,81 +47,45 @@ ROOT_FILES = (
 
 
 @dataclass(frozen=True)
+class Objects:
+    """The object store commits are read from: a git directory, GitPython's Repo over it,
+    the environment of its git processes, and what was learnt about blobs (they never
+    change, so every checkout of one repository shares it)."""
+
+    git_dir: Path
+    repo: Repo
+    network: Network
+    sizes: dict[str, int] = field(default_factory=dict, compare=False)  # blob id -> size
+    root_files: dict[str, bytes] = field(default_factory=dict, compare=False)
+
+    @property
+    def git(self) -> Git:
+        return self.repo.git
+
+    def output(self, args: list[str], *, input: bytes | None = None) -> bytes:
+        """stdout of a local git command in this repository."""
+        return run(self.git, args, git_dir=self.git_dir, input=input, network=self.network).stdout
+
+    def blob(self, oid: str) -> bytes | None:
+        """One object's bytes through GitPython's persistent `cat-file --batch`."""
+        try:
+            _, kind, _, data = self.git.get_object_data(oid)
+        except (GitError, ValueError, OSError):
+            return None
+        return data if kind in (b"blob", "blob") else None
+
+    def is_promisor(self) -> bool:
+        """A partial clone: objects may be missing locally and fetched on demand."""
+        return any((self.git_dir / "objects" / "pack").glob("*.promisor"))
+
+
+@dataclass(frozen=True)
 class Revision:
     """What BRANCH/--ref resolved to. `commit` is None for an empty repository."""
 
     branch: str | None
     commit: str | None
     committed_at: datetime | None
-
-
-def commit_time(git_dir: Path, commit: str) -> datetime:
-    stamp = git_text(["show", "-s", "--format=%ct", commit], git_dir=git_dir)
-    return datetime.fromtimestamp(int(stamp), UTC)
-
-
-def rev_parse(git_dir: Path, rev: str) -> str | None:
-    """The commit a commit-ish names, or None."""
-    proc = run_git(
-        ["rev-parse", "-q", "--verify", "--end-of-options", f"{rev}^{{commit}}"],
-        git_dir=git_dir,
-        check=False,
-    )
-    if proc.returncode != 0:
-        return None
-    return proc.stdout.decode().strip() or None
-
-
-def head_branch(git_dir: Path) -> str | None:
-    """The branch HEAD points to (None when detached)."""
-    proc = run_git(["symbolic-ref", "-q", "--short", "HEAD"], git_dir=git_dir, check=False)
-    name = proc.stdout.decode("utf-8", "replace").strip()
-    return name or None
-
-
-def resolve(git_dir: Path, branch: str | None, ref: str | None) -> Revision:
-    """Resolve BRANCH / --ref in a repository; SourceError when they name nothing."""
-    empty = rev_parse(git_dir, "HEAD") is None and not git_text(
-        ["for-each-ref", "--count=1", "--format=%(refname)"], git_dir=git_dir
-    )
-    if ref is not None:
-        commit = rev_parse(git_dir, ref)
-        if commit is None:
-            raise SourceError(f"unknown ref: {ref}{_why_missing(git_dir, empty)}")
-        label = branch
-    elif branch is not None:
-        commit = None
-        for candidate in (
-            f"refs/heads/{branch}",
-            f"refs/remotes/origin/{branch}",
-            f"refs/tags/{branch}",
-        ):
-            commit = rev_parse(git_dir, candidate)
-            if commit is not None:
-                break
-        if commit is None:
-            raise SourceError(f"unknown branch: {branch}{_why_missing(git_dir, empty)}")
-        label = branch
-    else:
-        label = head_branch(git_dir)
-        commit = rev_parse(git_dir, "HEAD")
-        if commit is None and not empty:
-            raise SourceError(f"HEAD names no commit; give a branch (HEAD -> {label})")
-    when = commit_time(git_dir, commit) if commit else None
-    return Revision(branch=label, commit=commit, committed_at=when)
-
-
-def _why_missing(git_dir: Path, empty: bool) -> str:
-    if empty:
-        return " (the repository is empty)"
-    if (git_dir / "shallow").is_file():
-        return " (the repository is a shallow clone; older commits are not in it)"
-    return ""
-
-
-def is_promisor(git_dir: Path) -> bool:
-    """A partial clone: objects may be missing locally and fetched on demand."""
-    return any((git_dir / "objects" / "pack").glob("*.promisor"))
 
 
 @dataclass(frozen=True)
@@ -131,27 +99,18 @@ class _Entry:
 class GitCheckout:
     """The files of one commit of a repository, read from git objects."""
 
-    def __init__(
-        self,
-        git_dir: Path,
-        *,
-        label: str,
-        revision: Revision,
-        auth: Auth | None = None,
-        sizes: dict[str, int] | None = None,
-        root_files: dict[str, bytes] | None = None,
-    ) -> None:
-        self.git_dir = git_dir
+    def __init__(self, objects: Objects, *, label: str, revision: Revision) -> None:
+        self.objects = objects
+        self.git_dir = objects.git_dir
         self.repo = label
         self.branch = revision.branch
         self.commit = revision.commit
         self.committed_at = revision.committed_at
-        self._auth = auth or Auth()
         self._files: list[SourceFile] | None = None
         self._tree_entries: list[_Entry] | None = None
         # blob id -> size; a blob never changes, so checkouts of one repository share it.
-        self._known_sizes = sizes if sizes is not None else {}
-        self._root_files = root_files if root_files is not None else {}  # blob id -> bytes
+        self._known_sizes = objects.sizes
+        self._root_files = objects.root_files  # blob id -> bytes
         self._blobs: dict[str, str] = {}  # path -> blob id, every blob of the tree
 
     @property
@@ -168,7 +127,7 @@ class GitCheckout:
     def _tree(self) -> list[_Entry]:
         if self.commit is None:
             return []
-        out = run_git(["ls-tree", "-r", "-z", self.commit], git_dir=self.git_dir).stdout
+        out = self.objects.output(["ls-tree", "-r", "-z", self.commit])
         entries = []
         # "<mode> <type> <oid>\t<path>" records; paths are bytes (any encoding).
         text = out.decode("utf-8", "surrogateescape")
@@ -187,7 +146,7 @@ class GitCheckout:
         self._blobs = {e.path: e.oid for e in entries if e.kind == "blob"}
         wanted = [e for e in entries if e.kind == "blob" and e.path.endswith(".py")]
         roots = [e for e in entries if e.kind == "blob" and e.path in ROOT_FILES]
-        if is_promisor(self.git_dir):
+        if self.objects.is_promisor():
             self._prefetch({e.oid for e in wanted + roots})
         links = [e for e in wanted if e.mode == SYMLINK_MODE]
         plain = [e for e in wanted if e.mode != SYMLINK_MODE]
@@ -214,9 +173,7 @@ class GitCheckout:
 
     def _ask_sizes(self, oids: set[str]) -> dict[str, int]:
         data = "\n".join(sorted(oids)).encode() + b"\n"
-        out = run_git(
-            ["cat-file", "--batch-check"], git_dir=self.git_dir, input=data, auth=self._auth
-        ).stdout
+        out = self.objects.output(["cat-file", "--batch-check"], input=data)
         sizes = {}
         for line in out.decode("ascii", "replace").splitlines():
             parts = line.split()
@@ -262,7 +219,7 @@ class GitCheckout:
 
     def _prefetch(self, oids: set[str]) -> None:
         if self.commit is not None:
-            prefetch_blobs(self.git_dir, [self.commit], oids, self._auth)
+            prefetch_blobs(self.objects, [self.commit], oids)
 
     # -- reading ------------------------------------------------------------------------
 
@@ -273,13 +230,7 @@ class GitCheckout:
             for item in items:
                 yield item, item.error or "not a git blob"
             return
-        proc = subprocess.Popen(
-            ["git", "--git-dir", str(self.git_dir), "cat-file", "--batch"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=git_env(self._auth),
-        )
+        proc = start(self.objects.git, ["cat-file", "--batch"], git_dir=self.git_dir)
         assert proc.stdin is not None and proc.stdout is not None
         stdin, stdout = proc.stdin, proc.stdout
         # No writer thread (a running thread makes the scanner's worker pool avoid fork): ids
@@ -323,9 +274,10 @@ class GitCheckout:
             if proc.poll() is None:
                 proc.kill()
             proc.wait()
-            for pipe in (stdin, stdout):
+            for pipe in (stdin, stdout, proc.stderr):
                 with contextlib.suppress(OSError, ValueError):
-                    pipe.close()
+                    if pipe is not None:
+                        pipe.close()
 
     def read_root_file(self, name: str) -> bytes | None:
         if self._files is None:
@@ -334,42 +286,47 @@ class GitCheckout:
         if oid is None:
             return None
         if oid not in self._root_files:
-            try:
-                self._root_files[oid] = run_git(
-                    ["cat-file", "blob", oid], git_dir=self.git_dir, auth=self._auth
-                ).stdout
-            except GitFailed:
+            data = self.objects.blob(oid)
+            if data is None:
                 return None
+            self._root_files[oid] = data
         return self._root_files[oid]
 
 
-def prefetch_blobs(git_dir: Path, commits: list[str], oids: set[str], auth: Auth | None) -> None:
+def prefetch_blobs(objects: Objects, commits: list[str], oids: set[str]) -> None:
     """Fetch the blobs a partial clone lacks, in one request rather than one per blob."""
-    if not commits or not oids or not is_promisor(git_dir):
+    if not commits or not oids or not objects.is_promisor():
         return
-    out = run_git(
-        ["rev-list", "--objects", "--missing=print", "--no-walk", *commits], git_dir=git_dir
-    ).stdout.decode("ascii", "replace")
-    missing = sorted(oids & {line[1:] for line in out.splitlines() if line.startswith("?")})
+    out = objects.output(["rev-list", "--objects", "--missing=print", "--no-walk", *commits])
+    missing = sorted(
+        oids
+        & {line[1:] for line in out.decode("ascii", "replace").splitlines() if line.startswith("?")}
+    )
     if not missing:
         return
     log.info("fetching %d blobs", len(missing))
-    run_git(
-        [
-            "-c",
-            "fetch.negotiationAlgorithm=noop",
-            "fetch",
-            "origin",
-            "--no-tags",
-            "--no-write-fetch-head",
-            "--recurse-submodules=no",
-            "--filter=blob:none",
-            "--stdin",
-        ],
-        git_dir=git_dir,
-        input=("\n".join(missing) + "\n").encode(),
-        auth=auth,
-    )
+    network = objects.network
+    try:
+        run(
+            objects.git,
+            [
+                "-c",
+                "fetch.negotiationAlgorithm=noop",
+                "fetch",
+                "origin",
+                "--no-tags",
+                "--no-write-fetch-head",
+                "--recurse-submodules=no",
+                "--filter=blob:none",
+                "--stdin",
+            ],
+            git_dir=objects.git_dir,
+            input=("\n".join(missing) + "\n").encode(),
+            network=network,
+            timeout=network.timeout,
+        )
+    except GitFailed as exc:
+        raise SourceError(f"cannot fetch the files of {commits[0][:12]}: {exc}") from None
 
 
 class BlobSet(GitCheckout):
@@ -379,10 +336,8 @@ class BlobSet(GitCheckout):
     batches through this, so that each commit's own scan then finds them in the scan cache.
     """
 
-    def __init__(
-        self, git_dir: Path, files: list[SourceFile], *, label: str, auth: Auth | None = None
-    ) -> None:
-        super().__init__(git_dir, label=label, revision=Revision(None, None, None), auth=auth)
+    def __init__(self, objects: Objects, files: list[SourceFile], *, label: str) -> None:
+        super().__init__(objects, label=label, revision=Revision(None, None, None))
         self._files = sorted(files, key=lambda f: f.path)
 
     def read_root_file(self, name: str) -> bytes | None:
