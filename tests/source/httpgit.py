@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import base64
 import os
+import socket
 import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TypeVar
 
 HTTP_BACKEND = "/usr/lib/git-core/git-http-backend"
 
@@ -27,6 +29,7 @@ class GitServer(ThreadingHTTPServer):
         self.root = root
         self.expected = "Basic " + base64.b64encode(f"x-access-token:{token}".encode()).decode()
         self.requests: list[tuple[str, int]] = []  # (path, status)
+        self.authorizations: list[str] = []  # every Authorization header received
         self.on_request: Callable[[], None] | None = None
         self.max_requests = 200
 
@@ -35,20 +38,29 @@ class GitServer(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}"
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: GitServer
+class _Quiet(BaseHTTPRequestHandler):
+    """GET and POST both go to `answer`; no access log."""
 
     def log_message(self, format: str, *args: object) -> None:
         pass
 
     def do_GET(self) -> None:
-        self._serve()
+        self.answer()
 
     def do_POST(self) -> None:
-        self._serve()
+        self.answer()
 
-    def _serve(self) -> None:
+    def answer(self) -> None:
+        raise NotImplementedError
+
+
+class _Handler(_Quiet):
+    server: GitServer
+
+    def answer(self) -> None:
         server = self.server
+        if self.headers.get("Authorization") is not None:
+            server.authorizations.append(self.headers["Authorization"])
         if len(server.requests) >= server.max_requests:
             self.send_error(503)
             return
@@ -103,9 +115,79 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
 
+class _Redirect(_Quiet):
+    server: RedirectServer
+
+    def answer(self) -> None:
+        self.server.requests.append((self.path, self.headers.get("Authorization")))
+        self.send_response(301)
+        self.send_header("Location", self.server.target + self.path)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+class RedirectServer(ThreadingHTTPServer):
+    """Answers every request with a 301 to the same path on `target` (another origin)."""
+
+    daemon_threads = True
+
+    def __init__(self, target: str) -> None:
+        super().__init__(("127.0.0.1", 0), _Redirect)
+        self.target = target
+        self.requests: list[tuple[str, str | None]] = []  # (path, Authorization header)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+@contextmanager
+def serve_redirect(target: str) -> Iterator[RedirectServer]:
+    with _running(RedirectServer(target)) as server:
+        yield server
+
+
+@contextmanager
+def stuck_server() -> Iterator[str]:
+    """A loopback HTTP "server" that accepts connections and never answers; yields its URL."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set() and len(held) < 64:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                continue
+            held.append(connection)
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(5)
+        for connection in held:
+            connection.close()
+        listener.close()
+
+
 @contextmanager
 def serve_git(root: Path, token: str) -> Iterator[GitServer]:
-    server = GitServer(root, token)
+    with _running(GitServer(root, token)) as server:
+        yield server
+
+
+Server = TypeVar("Server", bound=ThreadingHTTPServer)
+
+
+@contextmanager
+def _running(server: Server) -> Iterator[Server]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

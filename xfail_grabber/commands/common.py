@@ -59,6 +59,13 @@ def _verbose(ctx: click.Context, param: click.Parameter, value: int) -> None:
         configure_logging(value)
 
 
+def _git_timeout(ctx: click.Context, param: click.Parameter, value: float | None) -> None:
+    from .source.command import set_default_timeout
+
+    if value is not None:
+        set_default_timeout(value)
+
+
 @dataclass(frozen=True)
 class ScanArgs:
     """The shared scan options of a command, as one value (see `scan_options`)."""
@@ -159,6 +166,14 @@ def _scan_option_list(with_ref: bool) -> list[Callable[[F], F]]:
             help="Look each ticket up in its tracker (Jira, GitHub, GitLab, Bugzilla): "
             "ticket_status, ticket_title, stale. Trackers from [tickets] in grabber.toml; "
             "tokens from the environment.",
+        ),
+        click.option(
+            "--git-timeout",
+            type=click.FloatRange(min=0, min_open=True, max=7 * 24 * 3600),
+            metavar="SECONDS",
+            expose_value=False,
+            callback=_git_timeout,
+            help="Give up a clone or fetch after this long (env GRABBER_GIT_TIMEOUT; default 600).",
         ),
         click.option(
             "-v",

@@ -115,8 +115,8 @@ def _fetch(remote: Remote, git_dir: Path, refs: tuple[str, ...] = REFSPECS) -> N
 
 def fetch_ref(remote: Remote, git_dir: Path, ref: str) -> str | None:
     """Fetch one ref or commit the branches do not hold (refs/pull/1/head, a bare sha)."""
-    if ref.startswith("-"):
-        return None
+    if ref.startswith(("-", "+")) or ":" in ref or "*" in ref:
+        return None  # an option or a refspec, refused before (open.check_name)
     lock = git_dir.parent / f"{git_dir.name}.lock"
     with _locked(lock):
         try:

@@ -65,8 +65,19 @@ ALLOWED_PROTOCOLS = ("https", "ssh", "file")
 REFUSED_PROTOCOLS = ("ext", "fd", "git")
 
 
-def timeout_from_env() -> float:
-    """GRABBER_GIT_TIMEOUT (seconds), else the default; SourceError when not a number > 0."""
+_chosen_timeout: float | None = None  # --git-timeout, for every repository of this process
+
+
+def set_default_timeout(seconds: float | None) -> None:
+    """The deadline of every clone and fetch of this process (the CLI's --git-timeout)."""
+    global _chosen_timeout
+    _chosen_timeout = seconds
+
+
+def default_timeout() -> float:
+    """--git-timeout, else GRABBER_GIT_TIMEOUT (seconds), else 600 s."""
+    if _chosen_timeout is not None:
+        return _chosen_timeout
     text = os.environ.get(TIMEOUT_VARIABLE, "").strip()
     return parse_timeout(text, TIMEOUT_VARIABLE) if text else DEFAULT_TIMEOUT
 

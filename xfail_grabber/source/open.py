@@ -38,8 +38,14 @@ log = logging.getLogger("xfail_grabber.git")
 
 
 def check_name(value: str | None, what: str) -> None:
-    """Refuse what git would take for an option (a ref, a branch, BASE/HEAD)."""
-    if value is not None and (not value or value.startswith("-") or "\n" in value):
+    """Refuse what git would take for an option or a refspec (a ref, a branch, BASE/HEAD).
+
+    `a:b` would create or move a ref in the shared clone cache, `*` fetch many, a leading `+`
+    force an update, a leading `-` be an option.
+    """
+    if value is not None and (
+        not value or value.startswith(("-", "+")) or any(c in value for c in ":*\n\r\0")
+    ):
         raise SourceError(f"not a valid {what} name: {value!r}")
 
 
@@ -202,6 +208,8 @@ class GitRepository:
 
     def resolve(self, branch: str | None, ref: str | None = None) -> Revision:
         """Resolve BRANCH / --ref; SourceError when they name nothing."""
+        check_name(branch, "branch")
+        check_name(ref, "ref")
         if ref is not None:
             commit = self.rev_parse(ref)
             if commit is None and self.remote is not None:

@@ -17,7 +17,7 @@ from git.exc import UnsafeProtocolError
 
 from . import SourceError
 from .auth import Auth, auth_for, is_loopback, token_from_env
-from .command import GitFailed, Network, timeout_from_env
+from .command import GitFailed, Network, default_timeout
 
 SCHEMES = ("https", "http", "ssh", "file")
 
@@ -60,7 +60,7 @@ def parse_remote(
 ) -> Remote:
     """Split credentials off a URL and check its transport; SourceError when refused."""
     token = token if token is not None else token_from_env()
-    timeout = timeout if timeout is not None else timeout_from_env()
+    timeout = timeout if timeout is not None else default_timeout()
     try:
         Git.check_unsafe_protocols(repository)  # GitPython's check: `ext::`, `x::`, `ext://`
     except UnsafeProtocolError:

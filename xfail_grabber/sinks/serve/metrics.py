@@ -57,7 +57,10 @@ def render_metrics(state: DataState, now: float | None = None) -> str:
         "grabber_last_refresh_ok",
         "gauge",
         "1 when the last refresh worked, 0 when it failed.",
-        [({}, 0 if status.last_error else 1)] if status.last_attempt_at else [],
+        # A first refresh still running (or stuck) has not succeeded yet: 0, not 1.
+        [({}, 0 if status.last_error or status.last_success_at is None else 1)]
+        if status.last_attempt_at
+        else [],
     )
     if status.last_success_at is not None:
         metric(
