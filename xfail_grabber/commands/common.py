@@ -60,7 +60,7 @@ def _verbose(ctx: click.Context, param: click.Parameter, value: int) -> None:
 
 
 def _git_timeout(ctx: click.Context, param: click.Parameter, value: float | None) -> None:
-    from .source.command import set_default_timeout
+    from ..source.command import set_default_timeout
 
     if value is not None:
         set_default_timeout(value)
