@@ -269,9 +269,9 @@ def context_at(
 
 def repository_root(start: Path) -> Path:
     """The top of the git work tree holding `start` (or `start` itself outside git)."""
-    from ..source.command import run_git
+    from ..source.command import git_for, run
 
-    proc = run_git(["rev-parse", "--show-toplevel"], cwd=start, check=False)
+    proc = run(git_for(cwd=start), ["rev-parse", "--show-toplevel"], check=False)
     if proc.returncode != 0:
         return start.resolve()
     return Path(proc.stdout.decode("utf-8", "surrogateescape").strip()).resolve()

@@ -168,10 +168,10 @@ def forget_hook_variables() -> None:
             log.debug("ignoring %s from the environment", name)
 
 
-def git_for(network: Network = LOCAL, working_dir: Path | None = None) -> Git:
+def git_for(network: Network = LOCAL, cwd: Path | None = None) -> Git:
     """A GitPython `Git` whose every process gets `git_env(network)`."""
     forget_hook_variables()
-    command = Git(working_dir)
+    command = Git(cwd)
     command.update_environment(**git_env(network))
     return command
 
@@ -276,28 +276,6 @@ def run(
         error = GitCommandError(argv, proc.returncode, stderr.decode("utf-8", "replace"))
         raise failed(error, network)
     return Result(proc.returncode, stdout, stderr)
-
-
-def run_git(
-    args: Sequence[str],
-    *,
-    cwd: Path | None = None,
-    git_dir: Path | None = None,
-    network: Network = LOCAL,
-    input: bytes | None = None,
-    timeout: float | None = None,
-    check: bool = True,
-) -> Result:
-    """One git command (in `cwd`) with the environment of `network`: `run` on a new `Git`."""
-    return run(
-        git_for(network, cwd),
-        args,
-        git_dir=git_dir,
-        network=network,
-        input=input,
-        timeout=timeout,
-        check=check,
-    )
 
 
 def text(command: Git, args: Sequence[str], *, git_dir: Path | None = None) -> str:
