@@ -27,7 +27,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 MIB = 1024 * 1024
 TEST_SHARE = 0.88  # of the target bytes in test files; the rest is package code and helpers
 MUTED_SHARE = 0.10
@@ -163,8 +163,22 @@ SITES = (
     ("alias_local", 5),
     ("alias_imported", 6),
     ("inherited", 2),
+    # Issue 10's forms: marks made by helpers, setup skips, trial attributes, bases in other
+    # files (and module-level control flow, see render_test_file).
+    ("helper_mark", 6),
+    ("setup_skip", 3),
+    ("trial", 3),
+    ("cross_base", 3),
 )
-NO_PYTESTMARK = {"param", "unittest_method", "unittest_class", "inherited"}
+NO_PYTESTMARK = {
+    "param",
+    "unittest_method",
+    "unittest_class",
+    "inherited",
+    "setup_skip",
+    "trial",
+    "cross_base",
+}
 # Aliases each tests/<area>/helpers.py defines: name -> (expression, kind).
 ALIASES = {
     "requires_network": (
@@ -642,6 +656,64 @@ class ModuleWriter:
             uses = rng.randint(1, 2)
             self.records[ALIASES[name][1]] += uses
             return "\n\n".join(self.function([f"@{name}"]) for _ in range(uses))
+        if form == "helper_mark":
+            helpers = f"tests.{self.area}.helpers"
+            variant = rng.randrange(3)
+            uses = rng.randint(1, 2)
+            self.records["skipif"] += uses
+            if variant == 0:  # a helper's tuple unpacked in this module
+                self.froms.add(f"from {helpers} import _importorskip")
+                lib = rng.choice(("numpy", "scipy", "pandas", "lxml"))
+                line = f'has_{lib}, requires_{lib} = _importorskip("{lib}")'
+                if line not in self.constants:
+                    self.constants.append(line)
+                deco = f"@requires_{lib}"
+            elif variant == 1:  # a helper called as the decorator
+                self.froms.add(f"from {helpers} import skip_if_no")
+                deco = f'@skip_if_no("{rng.choice(("boto3", "docker", "kubernetes"))}")'
+            else:  # an alias the helpers module made with its own helper
+                self.froms.add(f"from {helpers} import requires_yaml")
+                deco = "@requires_yaml"
+            return "\n\n".join(self.function([deco]) for _ in range(uses))
+        if form == "setup_skip":
+            count = rng.randint(2, 4)
+            self.records["imperative-skip"] += count
+            methods: list[tuple[list[str], list[str]]] = [([], []) for _ in range(count)]
+            text = self.test_class(methods)
+            head, _, rest = text.partition("\n")
+            setup = [
+                "    def setup_method(self, method):",
+                "        if not HAS_DOCKER:",
+                f"            {P}.skip({_q(rng, self.reason())})",
+                "",
+            ]
+            return head + "\n" + _block(setup, "") + rest
+        if form == "trial":
+            self.froms.add("from twisted.trial import unittest as trial")
+            count = rng.randint(2, 4)
+            cname = self.class_name()
+            lines = [f"class {cname}(trial.TestCase):"]
+            if rng.random() < 0.5:
+                lines.append(f"    skip = {_q(rng, self.reason())}")
+                self.records["trial-skip"] += count
+                marked: set[int] = set()
+            else:
+                marked = set(rng.sample(range(count), 1))
+                self.records["trial-todo"] += 1
+            for i in range(count):
+                self.tests += 1
+                name = f"test_{rng.choice(VERBS)}_{i}"
+                lines += ["", f"    def {name}(self):", "        self.assertTrue(make_client())"]
+                if i in marked:
+                    lines += ["", f"    {name}.todo = {_q(rng, self.reason())}"]
+            return _block(lines, "")
+        if form == "cross_base":
+            self.froms.add(f"from tests.{self.area}.bases import BaseChecks")
+            expr, kind = self.mute()
+            self.records[kind] += 3  # two inherited methods and one of its own
+            return self.test_class(
+                [([], [])], decorators=("@" + expr).split("\n"), base="BaseChecks"
+            )
         if form == "inherited":
             noun = rng.choice(NOUNS).title()
             base = f"_Base{noun}Checks{len(self.units)}"
@@ -749,9 +821,19 @@ def render_test_file(
     mod.fill(target, allow_params=not module_marks)
     if module_marks:
         exprs = [e for e, _ in module_marks]
-        mod.constants.append(
-            "pytestmark = " + (exprs[0] if len(exprs) == 1 else "[" + ", ".join(exprs) + "]")
-        )
+        value = exprs[0] if len(exprs) == 1 else "[" + ", ".join(exprs) + "]"
+        flow = rng.randrange(3)
+        if flow == 1:  # module-level control flow: the mark in a branch
+            mod.imports.add("sys")
+            mod.constants.append(
+                f'if sys.platform == "win32":\n    pytestmark = {value}\nelse:\n    pytestmark = []'
+            )
+        elif flow == 2:
+            mod.constants.append(
+                f"try:\n    import lxml\nexcept ImportError:\n    pytestmark = {value}"
+            )
+        else:
+            mod.constants.append(f"pytestmark = {value}")
         for _, kind in module_marks:
             mod.records[kind] += mod.tests
     return mod.render(sites), mod.records
@@ -858,6 +940,34 @@ def helpers_module(area: str) -> str:
     ]
     lines += [f"{name} = {expr}" for name, (expr, _) in ALIASES.items()]
     lines += [
+        "",
+        "",
+        "def _importorskip(modname, minversion=None):",
+        "    try:",
+        "        __import__(modname)",
+        "        has = True",
+        "    except ImportError:",
+        "        has = False",
+        '    reason = f"requires {modname}"',
+        "    func = pytest.mark.skipif(not has, reason=reason)",
+        "    return has, func",
+        "",
+        "",
+        "def skip_if_no(package):",
+        "    return pytest.mark.skipif(",
+        '        not _importable(package), reason=f"Could not import {package!r}"',
+        "    )",
+        "",
+        "",
+        "def _importable(name):",
+        "    try:",
+        "        __import__(name)",
+        "    except ImportError:",
+        "        return False",
+        "    return True",
+        "",
+        "",
+        'has_yaml, requires_yaml = _importorskip("yaml")',
         "slow = pytest.mark.slow",
         "",
         "",
@@ -865,6 +975,22 @@ def helpers_module(area: str) -> str:
         '    """The text of a JSON fixture file."""',
         '    with open(os.path.join(os.path.dirname(__file__), "data", name + ".json")) as f:',
         "        return f.read()",
+    ]
+    return _block(lines, "")
+
+
+def bases_module(area: str) -> str:
+    """Base classes test modules import (no marker word: found through the linker only)."""
+    lines = [
+        f'"""Checks every {area} client must pass."""',
+        "",
+        "",
+        "class BaseChecks:",
+        "    def test_roundtrip(self, client):",
+        "        assert client.roundtrip().ok",
+        "",
+        "    def test_listing(self, client):",
+        "        assert client.listing() == []",
     ]
     return _block(lines, "")
 
@@ -926,6 +1052,7 @@ def build(
             if depth == 0:
                 tree[f"{directory}/conftest.py"] = conftest(rng, area)
                 tree[f"{directory}/helpers.py"] = helpers_module(area)
+                tree[f"{directory}/bases.py"] = bases_module(area)
                 tree[f"src/acme/{area}/__init__.py"] = (
                     f'"""The {area} API."""\n\nfrom .client import Client, make_client\n'
                 )

@@ -34,7 +34,7 @@ from .facts import (
 )
 from .flow import body_of, branches
 from .helpers import build_helper
-from .lines import pair_statements
+from .lines import pair_defs, pair_statements
 from .marks import (
     KNOWN_MODULES,
     Arg,
@@ -139,12 +139,22 @@ class Snippet:
         self.module = module
         self.statements = statements
         self._lines: dict[int, int] | None = None
+        self._def_lines: dict[int, int] | None = None
 
     def line(self, node: cst.CSTNode) -> int:
         if self._lines is None:
             self._lines = {}
             pair_statements(self.module.body, self.statements, self._lines)
         return self._lines.get(id(node), 0)
+
+    def def_line(self, name: cst.Name) -> int:
+        """The line of a `def` or `class` name (cheap: mutes need `line`, a test only this)."""
+        if self._lines is not None:
+            return self._lines.get(id(name), 0)
+        if self._def_lines is None:
+            self._def_lines = {}
+            pair_defs(self.module.body, self.statements, self._def_lines)
+        return self._def_lines.get(id(name), 0)
 
 
 @dataclass
@@ -180,6 +190,7 @@ SKIP_EXCEPTIONS = (
 )
 MODULE_SETUP = ("setup_module", "setUpModule")
 HOOK_CALLS = ("add_marker", "applymarker")
+IMPERATIVE_NAMES = frozenset({"skip", "xfail", "skipTest", "importorskip", *HOOK_CALLS})
 
 
 class Walker:
@@ -626,7 +637,7 @@ class Walker:
 
     def _method_info(self, function: Function, collectable: bool) -> MethodInfo:
         self.current = function.snippet
-        line = function.snippet.line(function.node.name)
+        line = function.snippet.def_line(function.node.name)
         params, cases = self._params(function.node, function.snippet, line)
         return MethodInfo(
             name=function.node.name.value,
@@ -836,6 +847,8 @@ class Walker:
         if isinstance(value, cst.Call):
             call = value
             parts = dotted(call.func)
+            if not parts or parts[-1] not in IMPERATIVE_NAMES:
+                return None  # most calls in a body: nothing to resolve
             if parts == ["self", "skipTest"]:
                 spec = MarkSpec("skipTest", "skipTest", to_args(call.args))
                 return Found(small, spec=spec, snippet=self.current)

@@ -107,15 +107,17 @@ def select(
     local_names: set[str] = set()
     classes: dict[str, int] = {}
     imported = _imported_names(tree)
+    helper_results: set[str] = set()
     for index, node in enumerate(tree.body):
         if isinstance(node, ast.Import | ast.ImportFrom):
             wanted[index] = True
         elif isinstance(node, ast.ClassDef):
             classes[node.name] = index
         elif _calls_imported(node, imported):
-            # `has_x, requires_x = imported_helper("x")`: the names may be marks.
+            # `has_x, requires_x = imported_helper("x")`: the names may be marks, used as
+            # decorators (looked for below, like imported names).
             wanted[index] = True
-            local_names |= _assigned_names(node)
+            helper_results |= _assigned_names(node)
     # Assignments that make mark aliases, then anything that mentions them, until no new
     # alias appears (an alias of an alias of an alias...).
     for _ in range(MAX_ALIAS_ROUNDS):
@@ -124,7 +126,11 @@ def select(
             if not wanted[index] and pattern.search(segments[index]):
                 wanted[index] = True
                 names = _assigned_names(node) - local_names
-                if isinstance(node, ast.FunctionDef) and _returns(node):
+                if (
+                    isinstance(node, ast.FunctionDef)
+                    and "return" in segments[index]
+                    and not node.name.startswith("test")
+                ):
                     names.add(node.name)  # a helper that may return a mark
                 found = found or bool(names)
                 local_names |= names
@@ -133,8 +139,9 @@ def select(
         pattern = keyword_pattern([*settings.mark_names, *extra_names, *local_names])
     # Decorators that name something imported from another module may be mark aliases.
     if imported:
+        decorating = imported | helper_results
         for index, node in enumerate(tree.body):
-            if not wanted[index] and imported & _decorator_names(node):
+            if not wanted[index] and decorating & _decorator_names(node):
                 wanted[index] = True
     # A class whose base is imported may inherit marked tests from another file.
     if imported:
@@ -229,10 +236,6 @@ def _calls_imported(node: ast.stmt, imported: set[str]) -> bool:
     return isinstance(func, ast.Name) and func.id in imported
 
 
-def _returns(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    return any(isinstance(n, ast.Return) and n.value is not None for n in ast.walk(node))
-
-
 def _imported_names(tree: ast.Module) -> set[str]:
     names: set[str] = set()
     for node in tree.body:
@@ -281,7 +284,7 @@ def _blank_bodies(nodes: list[ast.stmt], lines: list[str], top: bool = True) -> 
         if start == node.lineno or head.strip() or head != head.lstrip("\ufeff"):
             continue  # a one-line function, or a body that shares the signature's last line
         text = "".join(lines[start - 1 : end])
-        if BODY_WORDS.search(text) or (top and "mark" in text and _returns(node)):
+        if BODY_WORDS.search(text) or (top and "mark" in text and "return" in text):
             continue  # an imperative skip, or a helper that may return a mark
         lines[start - 1] = head + "...\n"
         for index in range(start, end):

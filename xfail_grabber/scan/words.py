@@ -3,6 +3,7 @@ scan answered from the cache should not pay for loading the parser)."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 # Whole words only: `skip_rows` or `xfail_count` in ordinary code does not make a file a suspect.
@@ -29,7 +30,11 @@ MUTE_WORDS = frozenset(
 def keyword_pattern(names: tuple[str, ...] | list[str], *, only: bool = False) -> re.Pattern[str]:
     """Words whose presence means a statement (or file) may hold a mute: the mute words and
     `names`, or `names` alone with `only`."""
-    words = sorted(set(names) if only else set(names) | MUTE_WORDS)
+    return _pattern(tuple(sorted(set(names) if only else set(names) | MUTE_WORDS)))
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b")
 
 
