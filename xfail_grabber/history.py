@@ -190,13 +190,15 @@ def scan_history(
     head = repo.resolve(branch)
     if head.commit is None:
         return
+    found = commits_at(repo, head.commit, moments)
     todo = [
         point
-        for point in commits_at(repo, head.commit, moments)
+        for point in found
         if not skip or (point.commit, point.at.date().isoformat()) not in skip
     ]
     if skip:
-        log.info("%d points already stored", len(moments) - len(todo))
+        # Points before the first commit are neither stored nor to do.
+        log.info("%d points already stored", len(found) - len(todo))
     if repo.objects.is_promisor():
         # A partial clone: every point's missing blobs in one fetch, not one fetch per point.
         checkouts = [repo.checkout(Revision(head.branch, p.commit, p.committed_at)) for p in todo]

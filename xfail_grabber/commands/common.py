@@ -348,6 +348,10 @@ def target_url(db_url: str | None, schema: str | None, table_prefix: str | None)
     """The database URL a db command works on (--db, else the environment's defaults)."""
     from ..sinks.db.url import parse_url, resolve_url, with_names
 
+    if db_url is not None and not db_url.strip():
+        # An unset variable in a CI script (--db "$URL"): storing into the default SQLite
+        # file instead would "succeed" while storing nowhere anyone looks.
+        raise usage_error("--db is empty; give a database URL, or leave --db out")
     if db_url and "://" in db_url and parse_url(db_url).password:
         say(
             "warning: a password in --db is visible to every user of this machine (ps); "

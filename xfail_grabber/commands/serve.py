@@ -160,6 +160,12 @@ def serve(
     if from_db and not db_url:
         raise click.UsageError("--from-db needs --db URL (or GRABBER_DATABASE_URL)")
     scan.settings()  # usage errors before anything starts
+    source = click.get_current_context().get_parameter_source("auth_token")
+    if auth_token and source == click.core.ParameterSource.COMMANDLINE:
+        log.warning(
+            "--auth-token on the command line is visible to every user of this machine (ps); "
+            "put it in GRABBER_AUTH_TOKEN instead"
+        )
 
     provider: SnapshotProvider | None = None
     trend: TrendProvider | None = None

@@ -173,7 +173,8 @@ class Summary:
         where = f" (shard {shard})" if shard else ""
         failed = len(self.failures)
         return (
-            f"fleet{where}: {self.repos} repositories, {self.matched} branches matched, "
+            f"fleet{where}: {self.repos} {'repository' if self.repos == 1 else 'repositories'}, "
+            f"{self.matched} branches matched, "
             f"{self.active} active, {self.snapshots} snapshots {verb}, "
             f"{failed} failure{'' if failed == 1 else 's'}, {self.seconds:.1f}s"
         )

@@ -64,6 +64,10 @@ def _md(text: Any) -> str:
 MARKDOWN_COLUMNS = ("nodeid", "kind", "category", "ticket", "since", "reason")
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def render_markdown(snapshot: Snapshot) -> str:
     counts = snapshot.counts()
     label = snapshot.repo + (f"@{snapshot.branch}" if snapshot.branch else "")
@@ -71,7 +75,8 @@ def render_markdown(snapshot: Snapshot) -> str:
     lines = [
         f"### Muted tests in {_md(label)}{_md(commit)}",
         "",
-        f"**{counts['total']}** muted ({counts['tests']} tests in {counts['files']} files; "
+        f"**{counts['total']}** muted ({_count(counts['tests'], 'test')} in "
+        f"{_count(counts['files'], 'file')}; "
         + ", ".join(f"{k}: {v}" for k, v in counts["by_kind"].items())
         + ")"
         if counts["total"]
