@@ -13,7 +13,9 @@ import configparser
 import fnmatch
 import functools
 import hashlib
+import os
 import re
+import stat
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -61,6 +63,8 @@ PYTEST_CONFIG_FILES = (
     "tox.ini",
     "setup.cfg",
 )
+# A repository's config file larger than this is ignored (pytest's defaults apply).
+MAX_CONFIG_BYTES = 1024 * 1024
 
 
 class ConfigError(Exception):
@@ -193,6 +197,27 @@ def _split(value: Any) -> tuple[str, ...] | None:
     return None
 
 
+def read_config_file(path: Path) -> bytes | None:
+    """The bytes of a config file in a scanned work tree, or None: missing, not a regular file
+    (a FIFO would block the read forever, /dev/zero never ends), or over MAX_CONFIG_BYTES.
+
+    The repository is not trusted: opened without blocking, checked on the open descriptor
+    (no race with a swap of the name), read only up to the cap.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
+    except (OSError, ValueError):
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None
+            data = handle.read(MAX_CONFIG_BYTES + 1)
+        except OSError:
+            return None
+    return data if len(data) <= MAX_CONFIG_BYTES else None
+
+
 def discovery_from_files(read: Callable[[str], bytes | None]) -> Discovery:
     """pytest's discovery settings from the repository root, via `read(name) -> bytes|None`.
 
@@ -220,7 +245,7 @@ def pytest_ini(read: Callable[[str], bytes | None]) -> tuple[str, dict[str, Any]
     """The repository's pytest settings as pytest picks them: (file name, ini values)."""
     for name in PYTEST_CONFIG_FILES:
         data = read(name)
-        if data is None:
+        if data is None or len(data) > MAX_CONFIG_BYTES:
             continue
         section = _pytest_section(name, data)
         if section is not None:

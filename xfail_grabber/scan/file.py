@@ -6,16 +6,24 @@ Order of work, cheapest first:
 3. `ast.parse` as a guard: libcst's native parser can overflow the C stack (a segfault, not
    an exception) on pathological nesting that CPython rejects cleanly, and ast costs a
    tenth of libcst;
-4. libcst, but only on the top-level statements that can matter: imports, assignments that
-   mention a marker, and classes/functions whose text mentions a marker (plus the base and
-   derived classes of those). Everything else in the file is skipped unparsed.
-Files that fail 3 or 4 go through the regex fallback.
+4. the selection: only the top-level statements that can matter go to libcst: imports,
+   assignments that mention a marker, and classes/functions whose text mentions a marker
+   (plus the base and derived classes of those). Everything else is skipped unparsed;
+5. a budget on what libcst would get (see `over_budget`): ast accepts some inputs flat that
+   libcst builds as deep trees (`a and b and ...` is one ast node, but one nesting level per
+   operator in libcst, whose native parser then overflows the stack: a segfault, no
+   exception), libcst's time grows faster than linearly with nesting, and its memory is
+   about 2 KB per token. A check of the ast is far cheaper than any of that;
+6. libcst on the selected statements.
+Files that fail 3, 5 or 6 go through the regex fallback (linear in the file's size), with a
+note saying why.
 """
 
 from __future__ import annotations
 
 import ast
 import io
+import itertools
 import re
 import tokenize
 import warnings
@@ -30,6 +38,16 @@ from .regex import scan_text as regex_scan
 from .words import keyword_pattern
 
 MAX_ALIAS_ROUNDS = 10
+# What libcst may be given from one file. Measured (libcst 1.9, 8 MB stack): an `and` chain of
+# 8,000 operands crashes it; nesting 250 levels deep costs up to 0.35 s a statement, 1,000
+# levels up to 9 s; it takes about 60 us and 2 KB a token. Real code stays far below both
+# (benchmarks/README.md: the largest and deepest selections of CPython's test suite).
+MAX_LIBCST_DEPTH = 100
+MAX_LIBCST_NODES = 40_000
+# ast.parse itself takes about 400 bytes a token: a denser file is read by the fallback only.
+# (A word or a punctuation character counts as a token, in strings and comments too.)
+MAX_AST_TOKENS = 400_000
+TOKEN = re.compile(r"\w+|[^\w\s]")
 ODD_LINE_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
@@ -61,21 +79,62 @@ def scan_text(
 ) -> FileFacts:
     if len(text) > settings.max_parse_bytes:
         return _fallback(path, text, settings, is_test, "too large to parse")
+    if len(text) > MAX_AST_TOKENS and _count(TOKEN, text, MAX_AST_TOKENS + 1) > MAX_AST_TOKENS:
+        return _fallback(path, text, settings, is_test, f"over {MAX_AST_TOKENS} tokens to parse")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SyntaxWarning for odd escapes is not our business
             tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError) as exc:
         return _fallback(path, text, settings, is_test, f"not valid Python 3: {exc}")
+    snippets = select(text, tree, settings, extra_names)
+    why = over_budget(snippets)
+    if why:
+        return _fallback(path, text, settings, is_test, why)
     walker = Walker(path, settings, is_test)
     walker.source = text
     walker.tree = tree
     try:
-        for statements, source in select(text, tree, settings, extra_names):
+        for statements, source in snippets:
             walker.walk_module(Snippet(cst.parse_module(source), statements))
         return walker.facts()
     except (cst.ParserSyntaxError, RecursionError, MemoryError) as exc:
         return _fallback(path, text, settings, is_test, f"libcst cannot parse it: {exc}")
+
+
+def _count(pattern: re.Pattern[str], text: str, limit: int) -> int:
+    """Matches of pattern in text, counted up to limit (no list of them is built)."""
+    return sum(1 for _ in itertools.islice(pattern.finditer(text), limit))
+
+
+def over_budget(snippets: list[tuple[list[ast.stmt], str]]) -> str | None:
+    """Why libcst must not see these snippets (too large, or nested too deep), or None.
+
+    One iterative walk of their ast (a deep tree must not exhaust Python's stack here either);
+    a function body that select() blanked is not counted: libcst never sees it.
+    """
+    nodes = 0
+    for statements, _ in snippets:
+        stack: list[tuple[ast.AST, int]] = [(node, 1) for node in statements]
+        while stack:
+            node, depth = stack.pop()
+            nodes += 1
+            if isinstance(node, ast.BoolOp):
+                depth += len(node.values) - 1  # libcst: one BooleanOperation per operator
+            if depth > MAX_LIBCST_DEPTH:
+                return f"nested too deeply for libcst (over {MAX_LIBCST_DEPTH} levels)"
+            if nodes > MAX_LIBCST_NODES:
+                return f"too large for libcst (over {MAX_LIBCST_NODES} syntax nodes)"
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and getattr(
+                node, BLANKED, False
+            ):
+                children: list[ast.AST] = [*node.decorator_list, node.args]
+                if node.returns is not None:
+                    children.append(node.returns)
+            else:
+                children = list(ast.iter_child_nodes(node))
+            stack.extend((child, depth + 1) for child in children)
+    return None
 
 
 def _fallback(path: str, text: str, settings: Settings, is_test: bool, why: str) -> FileFacts:
@@ -263,6 +322,7 @@ def _decorator_names(node: ast.stmt) -> set[str]:
     return names
 
 
+BLANKED = "_grabber_blanked"  # set on an ast function node whose body libcst will not see
 BODY_WORDS = re.compile(r"\b(?:skip|xfail|skipTest|SkipTest|importorskip|add_marker|applymarker)\b")
 
 
@@ -287,5 +347,6 @@ def _blank_bodies(nodes: list[ast.stmt], lines: list[str], top: bool = True) -> 
         if BODY_WORDS.search(text) or (top and "mark" in text and "return" in text):
             continue  # an imperative skip, or a helper that may return a mark
         lines[start - 1] = head + "...\n"
+        setattr(node, BLANKED, True)
         for index in range(start, end):
             lines[index] = "\n"

@@ -30,6 +30,7 @@ from ..source import Checkout, SourceFile
 from ..timings import TIMINGS
 from .facts import FileFacts
 from .tree import (
+    MAX_FILE_BYTES,
     NEGATIVE,
     SCANNER_VERSION,
     Parser,
@@ -217,6 +218,8 @@ class TreeScan:
             touched.add(item.path)
             if item.error:
                 self.errors[item.path] = item.error
+            elif item.size > MAX_FILE_BYTES:
+                self.errors[item.path] = f"larger than {MAX_FILE_BYTES // 2**20} MB; not scanned"
             else:
                 self.files[item.path] = item
                 fresh.append(item)

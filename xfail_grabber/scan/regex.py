@@ -5,6 +5,10 @@ Unlike the original tool's single regex, this one works line by line on decorato
 read on its own, so stacked marks are all found and keyword order does not matter. It knows
 less than the libcst walker (no aliases, no inheritance, no parametrize cases) and says so in
 each record: `"parser": "regex"`.
+
+It reads hostile files too (a 10 MB string literal, a 2 MB list), so its work is linear in
+the file's size: string patterns are possessive (no backtracking stack per character), a
+name pattern starts only at the start of a word, and a call's text is joined once.
 """
 
 from __future__ import annotations
@@ -21,10 +25,10 @@ DEF = re.compile(r"^(?P<indent>[ \t]*)(?:async[ \t]+)?def[ \t]+(?P<name>\w+)")
 CLASS = re.compile(r"^(?P<indent>[ \t]*)class[ \t]+(?P<name>\w+)[ \t]*(?:\((?P<bases>[^)]*)\))?")
 DECORATOR = re.compile(r"^[ \t]*@[ \t]*(?P<expr>[\w.]+)[ \t]*(?P<rest>.*)$")
 IMPERATIVE = re.compile(r"^[ \t]*(?P<call>pytest\.skip|pytest\.xfail|self\.skipTest)[ \t]*\(")
-KWARG = re.compile(
-    r"(?P<name>\w+)[ \t]*=[ \t]*(?P<value>\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|[\w.]+)"
-)
-STRING = re.compile(r"^[ \t]*(?P<value>\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*')")
+QUOTED = r"\"[^\"\\]*+(?:\\.[^\"\\]*+)*+\"|'[^'\\]*+(?:\\.[^'\\]*+)*+'"
+KWARG = re.compile(r"(?<!\w)(?P<name>\w++)[ \t]*+=[ \t]*+(?P<value>" + QUOTED + r"|[\w.]++)")
+STRING = re.compile(r"^[ \t]*+(?P<value>" + QUOTED + ")")
+PYTESTMARK = re.compile(r"(?<![\w.])([\w.]+\.mark\.\w++)[ \t]*+(\((?:[^()]++|\([^()]*+\))*+\))?")
 MAX_CONTINUATION_LINES = 50
 
 
@@ -53,14 +57,14 @@ def _balanced_call(lines: list[str], start: int, rest: str) -> tuple[str, int]:
     """The text inside the parentheses that open in `rest` (possibly over several lines)."""
     if not rest.startswith("("):
         return "", start
-    text = rest
+    parts = [rest]
     end = start
-    depth = text.count("(") - text.count(")")
+    depth = rest.count("(") - rest.count(")")
     while depth > 0 and end + 1 < len(lines) and end - start < MAX_CONTINUATION_LINES:
         end += 1
-        text += "\n" + lines[end]
+        parts.append(lines[end])
         depth += lines[end].count("(") - lines[end].count(")")
-    inner = text[1:]
+    inner = "\n".join(parts)[1:]
     close = inner.rfind(")")
     return (inner[:close] if close >= 0 else inner), end
 
@@ -109,9 +113,7 @@ def scan_text(text: str, path: str, settings: Settings) -> tuple[MutedTest, ...]
             continue
         if stripped.startswith("pytestmark"):
             inner = stripped.split("=", 1)[-1]
-            for match in re.finditer(
-                r"([\w.]+\.mark\.\w+)[ \t]*(\((?:[^()]|\([^()]*\))*\))?", inner
-            ):
+            for match in PYTESTMARK.finditer(inner):
                 found = _qualname(match.group(1))
                 if found:
                     spec = MarkSpec(found[0], found[1], _args((match.group(2) or "()")[1:-1]))

@@ -34,6 +34,9 @@ log = logging.getLogger("xfail_grabber.scan")
 SCANNER_VERSION = "4"  # 4: param marks, cases and ticket hints in the facts
 PARALLEL_MIN_FILES = 16
 NEGATIVE = b"-"  # cache value: the file mentions no marker word
+# Larger files are listed under errors unread: no test file is this large, and reading one
+# must not cost the scan its memory (the regex fallback needs a few times a file's size).
+MAX_FILE_BYTES = 32 * 1024 * 1024
 
 
 class ScanCache(Protocol):

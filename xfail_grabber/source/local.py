@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 
+from ..config import read_config_file
 from . import SourceError, SourceFile, display_path
 
 
@@ -82,7 +83,4 @@ class DirectoryCheckout:
                 yield item, f"cannot read: {exc.strerror or exc}"
 
     def read_root_file(self, name: str) -> bytes | None:
-        try:
-            return (self.root / name).read_bytes()
-        except OSError:
-            return None
+        return read_config_file(self.root / name)
