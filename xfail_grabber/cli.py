@@ -16,6 +16,7 @@ from .__about__ import __version__
 from .commands import check, crosscheck, db, diff, dump, history, push, serve
 from .commands.common import configure_logging, timings_wanted
 from .timings import TIMINGS
+from .visible import visible
 
 __all__ = ["grabber", "main"]
 
@@ -76,6 +77,7 @@ def _run(argv: Sequence[str] | None) -> int:
         click.echo("Aborted!", err=True)
         return 1
     except click.ClickException as exc:
+        exc.message = visible(exc.message, keep="\n")  # it may quote a path or a URL
         exc.show()
         return exc.exit_code
     except BrokenPipeError:

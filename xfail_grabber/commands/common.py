@@ -18,6 +18,15 @@ import click
 from ..config import ConfigError, Settings, build_settings
 from ..model import Snapshot
 from ..source import SourceError
+from ..visible import visible
+
+
+class VisibleFormatter(logging.Formatter):
+    """Log lines name repository content (paths, notes): a control or bidi character in it is
+    written as an escape, never sent to the terminal (tracebacks keep their line breaks)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return visible(super().format(record), keep="\n")
 
 if TYPE_CHECKING:
     from ..enrich.apply import Enrichment
@@ -28,7 +37,7 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
     def __init__(self) -> None:
         super().__init__(sys.stderr)
-        self.setFormatter(logging.Formatter("grabber: %(message)s"))
+        self.setFormatter(VisibleFormatter("grabber: %(message)s"))
 
     def emit(self, record: logging.LogRecord) -> None:
         self.stream = sys.stderr  # no flush of the old one: it may be closed
@@ -361,4 +370,4 @@ def target_url(db_url: str | None, schema: str | None, table_prefix: str | None)
 
 
 def say(message: str) -> None:
-    click.echo(f"grabber: {message}", err=True)
+    click.echo(f"grabber: {visible(message, keep=chr(10))}", err=True)

@@ -17,7 +17,7 @@ from ..model import Snapshot
 from ..sinks.serve.state import SnapshotProvider, TrendProvider
 from ..sinks.serve.stored import DbHistory
 from ..source.remote import is_url
-from .common import ScanArgs, scan_options, user_errors
+from .common import ScanArgs, VisibleFormatter, scan_options, user_errors
 
 log = logging.getLogger("xfail_grabber.serve")
 
@@ -209,7 +209,7 @@ def serve(
         access = logging.getLogger("uvicorn.access")
         access.setLevel(logging.INFO)
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("grabber: %(message)s"))
+        handler.setFormatter(VisibleFormatter("grabber: %(message)s"))
         access.addHandler(handler)
         access.propagate = False
     refresher.start()

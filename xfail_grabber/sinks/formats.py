@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 from ..model import RECORD_COLUMNS, Snapshot, iso
+from ..visible import visible
 
 
 def to_json_text(data: Any, *, indent: int | None = 2) -> str:
@@ -38,27 +38,55 @@ def _cell(value: Any) -> str:
 
 
 def render_csv(snapshot: Snapshot) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(RECORD_COLUMNS)
+    lines = [",".join(RECORD_COLUMNS)]
     for record in snapshot.muted:
         row = record.to_dict()
-        writer.writerow([_csv_safe(_cell(row[c])) for c in RECORD_COLUMNS])
-    return out.getvalue()
+        lines.append(",".join(_csv_field(_cell(row[c])) for c in RECORD_COLUMNS))
+    return "\n".join(lines) + "\n"
 
 
-def _csv_safe(text: str) -> str:
+CSV_QUOTED = re.compile('[,"\r\n]')
+# A line break followed by a formula character: a reader that splits rows at a bare CR or
+# LF (or a user pasting the cell) would start a new cell with a formula.
+FORMULA_AFTER_BREAK = re.compile("(?<=[\r\n])(?=[=+@\t-])")
+
+
+def _csv_field(text: str) -> str:
+    """One field, RFC 4180 style: quoted when it holds a comma, a quote, a CR or a LF (the csv
+    module leaves a bare CR unquoted when rows end in LF); control and bidi characters
+    visible; a formula neutralised at the start and after every line break."""
+    text = FORMULA_AFTER_BREAK.sub("'", visible(text, keep="\t\r\n"))
     # A cell starting with = + - @ is run as a formula by spreadsheets (CSV injection).
     if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
+        text = "'" + text
+    if CSV_QUOTED.search(text):
+        return '"' + text.replace('"', '""') + '"'
     return text
 
 
+MD_ESCAPED = re.compile(r"([\\`*_\[\]~|])")
+
+
 def _md(text: Any) -> str:
-    value = _cell(text)
+    """A table cell's text: markdown syntax (emphasis, links, images, code) shown as written,
+    HTML as text, one line, control and bidi characters visible."""
+    value = visible(_cell(text).replace("\r\n", " ").replace("\r", " ").replace("\n", " "))
     value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    value = value.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
-    return value.replace("`", "\\`")
+    return MD_ESCAPED.sub(r"\\\1", value)
+
+
+def _md_code(text: Any) -> str:
+    """A code span that holds `text` whatever it holds: a fence one backtick longer than any
+    run of backticks inside (backslashes do not escape in code spans), padded when the text
+    starts or ends with a backtick; no HTML escapes (they would show as written); a pipe
+    escaped for the table, as GFM wants even inside code spans."""
+    value = visible(_cell(text).replace("\r\n", " ").replace("\r", " ").replace("\n", " "))
+    value = value.replace("|", "\\|")
+    longest = max((len(run) for run in re.findall("`+", value)), default=0)
+    fence = "`" * (longest + 1)
+    if value.startswith(("`", " ")) or value.endswith(("`", " ")):
+        value = f" {value} "
+    return f"{fence}{value}{fence}"
 
 
 MARKDOWN_COLUMNS = ("nodeid", "kind", "category", "ticket", "since", "reason")
@@ -89,13 +117,13 @@ def render_markdown(snapshot: Snapshot) -> str:
         for record in snapshot.muted:
             row = record.to_dict()
             cells = [_md(row[c]) for c in MARKDOWN_COLUMNS]
-            cells[0] = f"`{cells[0]}`"
+            cells[0] = _md_code(row["nodeid"])
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     if snapshot.errors:
         lines.append(f"{len(snapshot.errors)} file(s) could not be scanned:")
         lines.append("")
-        lines.extend(f"- `{_md(e.path)}`: {_md(e.error)}" for e in snapshot.errors)
+        lines.extend(f"- {_md_code(e.path)}: {_md(e.error)}" for e in snapshot.errors)
         lines.append("")
     return "\n".join(lines)
 

@@ -78,7 +78,8 @@ def parse_url(url: str) -> DbUrl:
             f"unsupported database URL scheme {shown!r}: use sqlite:///PATH, "
             "postgresql://HOST/DB or redshift://HOST/DB"
         )
-    parts = urlsplit(url)
+    userinfo, rest = _take_userinfo(url) if kind != "sqlite" else (None, url)
+    parts = urlsplit(rest)
     params = parse_qsl(parts.query, keep_blank_values=True)
     names = {k: v for k, v in params if k in NAME_PARAMS}
     options = tuple((k, v) for k, v in params if k not in NAME_PARAMS)
@@ -89,6 +90,7 @@ def parse_url(url: str) -> DbUrl:
                 "a SQLite URL is sqlite:///relative.db or sqlite:////absolute/path.db"
             )
         return DbUrl(kind, path=path[1:], table_prefix=names.get("table_prefix", ""))
+    user, colon, password = (userinfo or "").partition(":")
     try:
         port = parts.port
     except ValueError:
@@ -98,12 +100,26 @@ def parse_url(url: str) -> DbUrl:
         host=unquote(parts.hostname) if parts.hostname else None,
         port=port or DEFAULT_PORTS[kind],
         dbname=unquote(parts.path.lstrip("/")) or None,
-        user=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password) if parts.password is not None else None,
+        user=unquote(user) if user else None,
+        password=unquote(password) if colon else None,
         schema=names.get("schema") or None,
         table_prefix=names.get("table_prefix", ""),
         options=options,
     )
+
+
+def _take_userinfo(url: str) -> tuple[str | None, str]:
+    """(user:password, the URL without them). The user information is everything between
+    `://` and the last `@` before the query, whatever it holds: a password with an unencoded
+    `/`, `@` or `:` in it (`postgres:12345/S3CRET@host`) stays whole, so it is never taken for
+    a host, port or database name and shown in a message. (An `@` in a database name must be
+    written %40.)"""
+    scheme, _, rest = url.partition("://")
+    before_query = rest.split("?", 1)[0].split("#", 1)[0]
+    at = before_query.rfind("@")
+    if at < 0:
+        return None, url
+    return rest[:at], f"{scheme}://{rest[at + 1 :]}"
 
 
 def with_names(url: str, schema: str | None = None, table_prefix: str | None = None) -> str:
