@@ -77,7 +77,8 @@ def _run(argv: Sequence[str] | None) -> int:
         click.echo("Aborted!", err=True)
         return 1
     except click.ClickException as exc:
-        exc.message = visible(exc.message, keep="\n")  # it may quote a path or a URL
+        # The message may quote a path or a URL from a repository.
+        exc.message = visible(exc.message, keep="\n")  # type: ignore[misc]
         exc.show()
         return exc.exit_code
     except BrokenPipeError:
