@@ -104,10 +104,21 @@ def run_grabber(*args: str, **options: object) -> Finished:
     return run_python(RUN_GRABBER, *args, **options)  # type: ignore[arg-type]
 
 
+@dataclass
+class Served:
+    port: int
+    pid: int
+
+    def rss_mb(self) -> float:
+        """The server's resident memory now."""
+        status = Path(f"/proc/{self.pid}/status").read_text()
+        return int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024  # type: ignore[union-attr]
+
+
 @contextlib.contextmanager
-def serving(*args: str | Path, timeout: float = 60) -> Iterator[int]:
-    """`grabber serve ARGS` on 127.0.0.1, a free port, bounded like run_python; yields the
-    port. Stopped with SIGTERM (then SIGKILL) after; its exit status must be clean."""
+def serving(*args: str | Path, timeout: float = 60) -> Iterator[Served]:
+    """`grabber serve ARGS` on 127.0.0.1, a free port, bounded like run_python (killed after
+    `timeout`); stopped with SIGTERM (then SIGKILL) after."""
     environment = {**os.environ, "PYTHONPATH": str(ROOT)}
     for name in ("GRABBER_DATABASE_URL", "GRABBER_AUTH_TOKEN"):
         environment.pop(name, None)
@@ -127,7 +138,7 @@ def serving(*args: str | Path, timeout: float = 60) -> Iterator[int]:
         line = process.stderr.readline()
         match = re.search(r"serving on http://127\.0\.0\.1:(\d+)/", line)
         assert match, line
-        yield int(match.group(1))
+        yield Served(int(match.group(1)), process.pid)
     finally:
         timer.cancel()
         if process.poll() is None:

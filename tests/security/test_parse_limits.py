@@ -51,8 +51,8 @@ def test_the_and_chain_in_push_and_serve(tmp_path: Path) -> None:
         tables = [r[0] for r in conn.execute("select name from sqlite_master where type='table'")]
         table = next(t for t in tables if "muted" in t)
         assert conn.execute(f"select count(*) from {table}").fetchone() == (1,)
-    with serving(repo, "--workers", "1") as port:
-        body = wait_for(port, "/api/snapshot")
+    with serving(repo, "--workers", "1") as served:
+        body = wait_for(served.port, "/api/snapshot")
     assert records(body) == [("tests/test_hostile.py::test_a", "skipif", "regex")]
 
 

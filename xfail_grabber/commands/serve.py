@@ -117,6 +117,14 @@ def db_providers(
     metavar="TEMPLATE",
     help="Link tickets on the page, e.g. https://jira.example.com/browse/{ticket}.",
 )
+@click.option(
+    "--allowed-host",
+    "allowed_host",
+    multiple=True,
+    metavar="NAME",
+    help="Also answer requests for this Host name (repeatable; `*`: any). By default only "
+    "the --host address (and localhost on loopback) is answered, against DNS rebinding.",
+)
 @click.option("--access-log", is_flag=True, help="Log every request on stderr.")
 @user_errors
 def serve(
@@ -130,6 +138,7 @@ def serve(
     from_db: bool,
     auth_token: str | None,
     ticket_url: str | None,
+    allowed_host: tuple[str, ...],
     access_log: bool,
 ) -> None:
     """Serve the muted tests of REPOSITORY at BRANCH over HTTP.
@@ -145,6 +154,7 @@ def serve(
       grabber serve --db sqlite:///grabber.db          # the latest stored snapshot
     """
     from ..sinks.serve.app import create_app
+    from ..sinks.serve.guard import allowed_hosts
     from ..sinks.serve.runner import bind, serve_forever
     from ..sinks.serve.state import DataState, Refresher
 
@@ -197,6 +207,7 @@ def serve(
         on_refresh=refresher.wake,
         info={"ticket_url": ticket_url},
         history=DbHistory(db_url) if db_url else None,
+        hosts=allowed_hosts(host, allowed_host),
     )
     if not auth_token and not _loopback(host):
         log.warning("serving on %s without --auth-token: anyone who can reach it can read it", host)

@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ...__about__ import __version__
 from ...model import utc_now
@@ -43,6 +43,35 @@ JSON = "application/json"
 CSV = "text/csv; charset=utf-8"
 # How often the page asks /healthz whether a new snapshot landed.
 POLL_SECONDS = 10
+SLICE_BYTES = 64 * 1024
+
+
+class SharedBodyResponse(Response):
+    """A prepared body (shared by every request) sent in slices of the one bytes object.
+
+    Starlette would hand the whole body to uvicorn at once, which copies it into the
+    connection's write buffer: 200 clients that ask for a 10 MB snapshot and never read held
+    gigabytes. Slices are views, not copies, and uvicorn waits for the client to drain each
+    (flow control), so a client holds at most a slice and its socket buffers.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        data = memoryview(self.body)
+        if scope.get("method") == "HEAD" or len(data) <= SLICE_BYTES:
+            await send({"type": "http.response.body", "body": bytes(data)})
+            return
+        for start in range(0, len(data), SLICE_BYTES):
+            end = start + SLICE_BYTES
+            await send(
+                {
+                    "type": "http.response.body",
+                    "body": data[start:end],
+                    "more_body": end < len(data),
+                }
+            )
 
 
 def load_static() -> dict[str, tuple[Body, str]]:
@@ -64,10 +93,10 @@ def send(request: Request, body: Body, media_type: str, **headers: str) -> Respo
     if body.etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=common)
     if body.gzipped is not None and "gzip" in request.headers.get("accept-encoding", ""):
-        return Response(
+        return SharedBodyResponse(
             body.gzipped, media_type=media_type, headers={**common, "content-encoding": "gzip"}
         )
-    return Response(body.data, media_type=media_type, headers=common)
+    return SharedBodyResponse(body.data, media_type=media_type, headers=common)
 
 
 def error(status: int, message: str, **headers: str) -> JSONResponse:
@@ -83,10 +112,12 @@ def create_app(
     on_refresh: Callable[[], None] | None = None,
     info: dict[str, Any] | None = None,
     history: History | None = None,
+    hosts: frozenset[str] | None = None,
 ) -> ASGIApp:
     """The whole server as an ASGI app. `on_refresh` runs for POST /refresh (default: a refresh
     in a worker thread); `info` is extra data for the dashboard (/api/info); `history` reads
-    stored snapshots for the drill-down and comparison routes."""
+    stored snapshots for the drill-down and comparison routes; `hosts` the names a Host header
+    may carry (None: any; see guard.allowed_hosts)."""
     static = load_static()
     about = {"tool": "xfail-grabber", "version": __version__, "poll_seconds": POLL_SECONDS}
     info_body = Body.of(compact({**about, **(info or {})}))
@@ -198,4 +229,4 @@ def create_app(
     ]
     handlers = {HTTPException: http_error, QueryError: query_error}
     app = Starlette(routes=routes, exception_handlers=handlers)
-    return Guard(app, token)
+    return Guard(app, token, hosts)

@@ -1,10 +1,12 @@
 """Running the app under uvicorn, with limits: header size, header-read deadline, keep-alive,
-concurrency. Used by `grabber serve` (main thread, signals handled) and by tests (a thread).
+connections (in all and per client address), send buffers and a write deadline, concurrency.
+Used by `grabber serve` (main thread, signals handled) and by tests (a thread).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 from types import FrameType
@@ -18,7 +20,15 @@ MAX_HEADER_BYTES = 16 * 1024  # request line plus headers
 HEADER_DEADLINE_SECONDS = 10.0  # a request's headers must be complete within this
 DOWNLOAD_DEADLINE_SECONDS = 60.0  # a response must be read by the client within this
 KEEP_ALIVE_SECONDS = 5
-MAX_CONCURRENCY = 1000  # connections plus requests in flight; beyond it, 503
+# Open connections: beyond MAX_CONNECTIONS the longest idle one is closed to make room (idle
+# connections alone never lock others out), and one client address may hold at most
+# MAX_CONNECTIONS_PER_CLIENT (a new one beyond is closed at once).
+MAX_CONNECTIONS = 1000
+MAX_CONNECTIONS_PER_CLIENT = 64
+MAX_CONCURRENCY = 2 * MAX_CONNECTIONS  # requests in flight; beyond it, 503
+# The kernel's send buffer per connection (Linux grows it to 4 MB otherwise): what a client
+# that does not read can hold in the kernel, beside the 64 KB asyncio holds.
+SEND_BUFFER_BYTES = 256 * 1024
 BACKLOG = 2048
 
 
@@ -33,27 +43,91 @@ class DeadlineH11Protocol(H11Protocol):
 
     deadline_seconds = HEADER_DEADLINE_SECONDS
     download_seconds = DOWNLOAD_DEADLINE_SECONDS
+    max_connections = MAX_CONNECTIONS
+    max_per_client = MAX_CONNECTIONS_PER_CLIENT
     _deadline: asyncio.TimerHandle | None = None
+    _write_deadline: asyncio.TimerHandle | None = None
+    _timed_cycle: object = None
     _response_done_at = 0.0
+    _last_active = 0.0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self._last_active = self.loop.time()
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
+        if not self._admitted():
+            transport.abort()
+            return
         self._arm_deadline()
+
+    def _admitted(self) -> bool:
+        """Room for this connection: under the per-client bound, and under the total once the
+        longest idle connection (if needed) is closed."""
+        others = [c for c in self.connections if c is not self]
+        peer = self.client[0] if self.client else None
+        if peer is not None:
+            clients = [getattr(c, "client", None) for c in others]
+            same = sum(1 for client in clients if client is not None and client[0] == peer)
+            if same >= self.max_per_client:
+                return False
+        if len(others) < self.max_connections:
+            return True
+        idle = [c for c in others if isinstance(c, DeadlineH11Protocol) and c._idle()]
+        if not idle:
+            return False
+        min(idle, key=lambda c: c._last_active).transport.abort()
+        return True
+
+    def _idle(self) -> bool:
+        return (self.cycle is None or self.cycle.response_complete) and (
+            self.transport.get_write_buffer_size() == 0
+        )
+
+    def data_received(self, data: bytes) -> None:
+        self._last_active = self.loop.time()
+        super().data_received(data)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_deadline()
+        self._cancel_write_deadline()
         super().connection_lost(exc)
 
     def handle_events(self) -> None:
         super().handle_events()
         if self.cycle is not None and not self.cycle.response_complete:
             self._cancel_deadline()
+            if self.cycle is not self._timed_cycle:
+                # A response must be read within the download deadline, however it is sent.
+                self._timed_cycle = self.cycle
+                self._arm_write_deadline(self.download_seconds)
 
     def on_response_complete(self) -> None:
         # Armed before the parent handles a pipelined request, which cancels it again.
-        self._response_done_at = self.loop.time()
+        self._last_active = self._response_done_at = self.loop.time()
+        self._cancel_write_deadline()
         self._arm_deadline()
         super().on_response_complete()
+
+    def _arm_write_deadline(self, seconds: float) -> None:
+        self._cancel_write_deadline()
+        self._write_deadline = self.loop.call_later(seconds, self._write_deadline_passed)
+
+    def _cancel_write_deadline(self) -> None:
+        if self._write_deadline is not None:
+            self._write_deadline.cancel()
+            self._write_deadline = None
+
+    def _write_deadline_passed(self) -> None:
+        self._write_deadline = None
+        if self.transport.is_closing() or self.cycle is None or self.cycle.response_complete:
+            return
+        if self.transport.get_write_buffer_size() > 0 or self.flow.write_paused:
+            self.transport.abort()  # the client stopped reading: drop what it holds
+        else:
+            self._arm_write_deadline(self.deadline_seconds)  # the app is still working
 
     def _arm_deadline(self, seconds: float | None = None) -> None:
         self._cancel_deadline()
