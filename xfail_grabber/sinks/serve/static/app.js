@@ -188,15 +188,28 @@ function filtered() {
   return rows;
 }
 
+// A long text is shown clipped, with a button for the rest: laying out one unbroken
+// 300 KB reason in a table cell froze the page for minutes.
+const CLIP = 300;
+
+function clipped(text) {
+  if (!text || text.length <= CLIP) return text || "";
+  const box = el("span", { class: "clipped" }, text.slice(0, CLIP) + "…");
+  const more = el("button", { type: "button", class: "more" }, `show all ${text.length.toLocaleString("en")} characters`);
+  more.addEventListener("click", () => box.replaceWith(el("div", { class: "full" }, text)));
+  box.append(" ", more);
+  return box;
+}
+
 function row(r) {
   return el("tr", { "data-nodeid": r.nodeid },
-    el("td", { class: "nodeid" }, r.nodeid),
+    el("td", { class: "nodeid" }, clipped(r.nodeid)),
     el("td", { class: "path" }, link(`${r.path}:${r.line}`, fileHref(r))),
     el("td", {}, el("span", { class: "kind" }, r.kind)),
     el("td", {}, r.category),
     el("td", { class: "ticket" }, r.ticket ? link(r.ticket, r.ticket_url || ticketHref(r.ticket)) : ""),
     el("td", { class: "since" }, r.since || ""),
-    el("td", { class: "reason" }, r.reason || ""),
+    el("td", { class: "reason" }, clipped(r.reason)),
     el("td", { class: "owners" }, (r.owners || []).join(" ")),
     el("td", { class: "ticket-status" }, ticketStatus(r)));
 }
