@@ -6,7 +6,6 @@ must act on, 2 a usage error (3 is kept for "findings present" checks such as di
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 
@@ -15,6 +14,7 @@ import click
 from .__about__ import __version__
 from .commands import check, crosscheck, db, diff, dump, history, push, serve
 from .commands.common import configure_logging, timings_wanted
+from .commands.process import TERMINATED_EXIT, Terminated, command_process, describe, discard_stdout
 from .timings import TIMINGS
 from .visible import visible
 
@@ -59,7 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(0)  # a previous run in this process may have left -vv on
     TIMINGS.reset()
     try:
-        return _run(argv)
+        with command_process():
+            return _run(argv)
     finally:
         if timings_wanted() and TIMINGS.seconds:
             sys.stderr.write(TIMINGS.report())
@@ -76,6 +77,9 @@ def _run(argv: Sequence[str] | None) -> int:
     except click.exceptions.Abort:
         click.echo("Aborted!", err=True)
         return 1
+    except Terminated:
+        click.echo("grabber: terminated", err=True)
+        return TERMINATED_EXIT
     except click.ClickException as exc:
         # The message may quote a path or a URL from a repository.
         exc.message = visible(exc.message, keep="\n")  # type: ignore[misc]
@@ -83,9 +87,12 @@ def _run(argv: Sequence[str] | None) -> int:
         return exc.exit_code
     except BrokenPipeError:
         # `grabber dump ... | head`: the reader left; that is not our failure.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        discard_stdout()
         return 0
+    except OSError as exc:
+        # A file or directory we may not read (permissions), a disk that is full...
+        click.echo(f"Error: {visible(describe(exc))}", err=True)
+        return 1
     return result if isinstance(result, int) else 0
 
 

@@ -19,6 +19,7 @@ from ..config import ConfigError, Settings, build_settings
 from ..model import Snapshot
 from ..source import SourceError
 from ..visible import visible
+from .process import write_stdout
 
 
 class VisibleFormatter(logging.Formatter):
@@ -119,9 +120,24 @@ class ScanArgs:
             ref=self.ref,
             workers=self.workers,
             cache_dir=self.cache_dir,
-            progress=sys.stderr.isatty() if progress is None else progress,
+            progress=stderr_is_tty() if progress is None else progress,
             enrichment=self.enrichment(),
         )
+
+
+def not_empty(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An argument given as "" is a usage error (an empty REPOSITORY scanned the current
+    directory)."""
+    if value is not None and not value.strip():
+        raise click.BadParameter("must not be empty")
+    return value
+
+
+def stderr_is_tty() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 def _scan_option_list(with_ref: bool) -> list[Callable[[F], F]]:
@@ -276,8 +292,7 @@ def user_errors(func: F) -> F:
 def write_output(text: str, output: Path | None) -> None:
     """Write to stdout, or atomically to a file (a half-written file is never left)."""
     if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        write_stdout(text)
         return
     if output.exists() and not output.is_file():
         # /dev/null, a FIFO, /dev/stdout: write into it; renaming over it would replace it.
@@ -307,6 +322,9 @@ def write_output(text: str, output: Path | None) -> None:
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
+    except BaseException:  # Ctrl-C or SIGTERM while writing: no temporary file left behind
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def db_options(func: F) -> F:

@@ -9,13 +9,13 @@ import click
 from ..diff import diff_refs, render_markdown
 from ..timings import TIMINGS
 from .check import policy_and_settings
-from .common import ScanArgs, output_option, scan_options, user_errors, write_output
+from .common import ScanArgs, not_empty, output_option, scan_options, user_errors, write_output
 
 
 @click.command("diff")
-@click.argument("repository")
-@click.argument("base")
-@click.argument("head")
+@click.argument("repository", callback=not_empty)
+@click.argument("base", callback=not_empty)
+@click.argument("head", callback=not_empty)
 @scan_options(with_ref=False)
 @click.option(
     "--format",

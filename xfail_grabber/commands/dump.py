@@ -10,6 +10,7 @@ import click
 from ..timings import TIMINGS
 from .common import (
     ScanArgs,
+    not_empty,
     output_option,
     scan_options,
     usage_error,
@@ -22,8 +23,8 @@ log = logging.getLogger("xfail_grabber")
 
 
 @click.command()
-@click.argument("repository", required=False)
-@click.argument("branch", required=False)
+@click.argument("repository", required=False, callback=not_empty)
+@click.argument("branch", required=False, callback=not_empty)
 @scan_options
 @click.option(
     "--format",

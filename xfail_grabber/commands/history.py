@@ -13,13 +13,14 @@ from ..history import HistoryError, HistoryProgress, moments, scan_history
 from ..model import Snapshot
 from ..source.open import open_git
 from ..timings import TIMINGS
-from .common import ScanArgs, scan_options, user_errors
+from .common import ScanArgs, not_empty, scan_options, stderr_is_tty, user_errors
 from .fleet import FleetArgs, fleet_mode, fleet_options, run_fleet_command
+from .process import write_stdout
 
 
 @click.command("history")
-@click.argument("repository", required=False)
-@click.argument("branch", required=False)
+@click.argument("repository", required=False, callback=not_empty)
+@click.argument("branch", required=False, callback=not_empty)
 @click.option(
     "--since",
     "since_text",
@@ -104,7 +105,7 @@ def history(
     if db_url:
         store, skip = _database(db_url, repo.label, label_branch)
     if progress is None:
-        progress = sys.stderr.isatty()
+        progress = stderr_is_tty()
     bar = ProgressBar(sys.stderr) if progress else None
     found = scan_history(
         repo,
@@ -130,8 +131,7 @@ def history(
                     store(db_url, snapshot)
             else:
                 with TIMINGS.phase("render"):
-                    sys.stdout.write(to_json_text(snapshot.to_dict(), indent=None))
-                    sys.stdout.flush()
+                    write_stdout(to_json_text(snapshot.to_dict(), indent=None))
     except Exception as exc:
         error = _database_error(exc)
         if error is None:

@@ -9,6 +9,7 @@ from .common import (
     ScanArgs,
     database_errors,
     db_options,
+    not_empty,
     say,
     scan_options,
     target_url,
@@ -18,8 +19,8 @@ from .fleet import FleetArgs, fleet_mode, fleet_options, run_fleet_command
 
 
 @click.command()
-@click.argument("repository", required=False)
-@click.argument("branch", required=False)
+@click.argument("repository", required=False, callback=not_empty)
+@click.argument("branch", required=False, callback=not_empty)
 @scan_options
 @db_options
 @fleet_options

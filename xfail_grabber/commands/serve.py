@@ -17,20 +17,27 @@ from ..model import Snapshot
 from ..sinks.serve.state import SnapshotProvider, TrendProvider
 from ..sinks.serve.stored import DbHistory
 from ..source.remote import is_url
-from .common import ScanArgs, VisibleFormatter, scan_options, user_errors
+from .common import ScanArgs, VisibleFormatter, not_empty, scan_options, user_errors
 
 log = logging.getLogger("xfail_grabber.serve")
 
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+MAX_REFRESH_SECONDS = 365 * 86400
 
 
 def parse_duration(text: str) -> float:
     """ "90", "90s", "15m", "1h", "1d" -> seconds; 0 turns the periodic refresh off."""
     match = DURATION.match(text.lower())
     if not match:
-        raise click.BadParameter(f"{text!r} is not a duration like 30s, 15m, 1h or 1d")
-    return float(match.group(1)) * UNITS[match.group(2)]
+        raise click.BadParameter(
+            f"{text!r} is not a duration like 30s, 15m, 1h or 1d", param_hint="--refresh"
+        )
+    seconds = float(match.group(1)) * UNITS[match.group(2)]
+    if seconds > MAX_REFRESH_SECONDS:
+        # A wait this long overflows the refresh thread's timer (it died after one scan).
+        raise click.BadParameter(f"{text!r} is longer than 365 days", param_hint="--refresh")
+    return seconds
 
 
 def _loopback(host: str) -> bool:
@@ -68,8 +75,8 @@ def db_providers(
 
 
 @click.command()
-@click.argument("repository", required=False)
-@click.argument("branch", required=False)
+@click.argument("repository", required=False, callback=not_empty)
+@click.argument("branch", required=False, callback=not_empty)
 @scan_options
 @click.option(
     "--host",

@@ -9,11 +9,14 @@ new name appears; then imported aliases are resolved across files (link.py).
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import gc
 import hashlib
 import logging
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 from collections.abc import Iterable, Iterator
@@ -33,6 +36,7 @@ log = logging.getLogger("xfail_grabber.scan")
 
 SCANNER_VERSION = "4"  # 4: param marks, cases and ticket hints in the facts
 PARALLEL_MIN_FILES = 16
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 NEGATIVE = b"-"  # cache value: the file mentions no marker word
 # Larger files are listed under errors unread: no test file is this large, and reading one
 # must not cost the scan its memory (the regex fallback needs a few times a file's size).
@@ -85,7 +89,32 @@ Job = tuple[str, bytes, bool, tuple[str, ...]]
 def _init_pool_worker(settings: Settings) -> None:
     # Parse trees are acyclic and the worker is short-lived: the cycle collector only costs.
     gc.disable()
+    _bound_to_parent()
     _init_worker(settings)
+
+
+def _bound_to_parent() -> None:
+    """A worker never outlives grabber nor holds its stdout.
+
+    Killed with SIGTERM, grabber used to leave its workers behind, blocked writing results
+    nobody read, holding stdout open, so `grabber dump | consumer` never saw end-of-file.
+    Now: stdin and stdout are /dev/null here, the kernel kills the worker when its parent
+    dies (Linux), and Ctrl-C (sent to the whole process group) is the parent's to handle.
+    """
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1):
+        os.dup2(null, fd)
+    os.close(null)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl here: stdout is released at least
+            pass
+        if os.getppid() == 1:  # the parent died before prctl took effect
+            os._exit(1)
 
 
 class Parser:
@@ -147,9 +176,25 @@ class Parser:
         return self.results()
 
     def close(self) -> None:
+        if sys.exc_info()[1] is not None:
+            # Called while an exception unwinds (Ctrl-C, SIGTERM, an error): do not wait.
+            self.abandon()
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
             self.pool = None
+
+    def abandon(self) -> None:
+        """Stop now (Ctrl-C, SIGTERM, an error): kill the workers instead of waiting for
+        them, so the process can exit and nothing is left running."""
+        pool, self.pool = self.pool, None
+        if pool is None:
+            return
+        # The executor has no public way to stop running work: end its processes.
+        processes = list(getattr(pool, "_processes", {}).values())
+        for process in processes:
+            with contextlib.suppress(OSError, ValueError):
+                process.kill()
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _crashed(job: Job, settings: Settings) -> FileFacts:

@@ -103,6 +103,7 @@ def store_snapshots(url: str, snapshots: Sequence[Snapshot]) -> None:
 
 
 DURATION = re.compile(r"^\s*(\d+)\s*([dwy]?)\s*$")
+MAX_KEEP_DAYS = 1000 * 365
 
 
 def parse_duration(text: str) -> timedelta:
@@ -111,7 +112,11 @@ def parse_duration(text: str) -> timedelta:
     if not match:
         raise ValueError(f"not a duration: {text!r} (use e.g. 400d, 8w or 2y)")
     number, unit = int(match.group(1)), match.group(2) or "d"
-    return timedelta(days=number * {"d": 1, "w": 7, "y": 365}[unit])
+    days = number * {"d": 1, "w": 7, "y": 365}[unit]
+    if days > MAX_KEEP_DAYS:
+        # Beyond this the cut-off date would fall before year 1 (an OverflowError).
+        raise ValueError(f"{text!r} is more than {MAX_KEEP_DAYS // 365} years")
+    return timedelta(days=days)
 
 
 def prune(url: str, keep: timedelta, now: datetime | None = None) -> int:

@@ -70,6 +70,9 @@ class DbUrl:
 
 
 def parse_url(url: str) -> DbUrl:
+    if "\x00" in url or "\x00" in unquote(url):
+        # No driver, file system or server takes a NUL; each would fail with a traceback.
+        raise InvalidDatabaseUrl("a database URL cannot hold a NUL character (%00)")
     scheme, sep, _ = url.partition("://")
     kind = SCHEMES.get(scheme.lower().split("+", 1)[0]) if sep else None
     if kind is None:
