@@ -29,6 +29,7 @@ class VisibleFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return visible(super().format(record), keep="\n")
 
+
 if TYPE_CHECKING:
     from ..enrich.apply import Enrichment
 
