@@ -37,7 +37,13 @@ class DirectoryCheckout:
         self._real: dict[str, str] = {}  # display path -> path on disk, where they differ
 
     def _walk(self) -> Iterator[str]:
-        for dirpath, dirnames, filenames in os.walk(self.root):
+        def unreadable(error: OSError) -> None:
+            # A root we may not list is an error (it scanned as empty, exit 0); deeper
+            # unreadable directories are skipped as before.
+            if error.filename is not None and Path(error.filename) == self.root:
+                raise error
+
+        for dirpath, dirnames, filenames in os.walk(self.root, onerror=unreadable):
             # Hidden directories (.git, .venv, .tox) never hold the repository's tests.
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             rel = os.path.relpath(dirpath, self.root)
