@@ -107,3 +107,23 @@ def test_bad_settings_are_one_line_naming_file_line_and_key(
     assert f"{toml}{message}" in err.strip().splitlines()[-1]
     assert "Traceback" not in err
     assert "me:pw" not in err
+
+
+def test_blame_on_a_url_fetches_the_history_it_needs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_repo(tmp_path)
+    text = (repo / "tests" / "test_io.py").read_text() + "\n# later\n"
+    (repo / "tests" / "test_io.py").write_text(text)
+    from .test_blame import git
+
+    git(repo, "commit", "-qam", "later", when="2025-06-01T09:00:00Z")
+    git(repo, "config", "uploadpack.allowFilter", "true")  # else file:// ignores --filter
+    cache = tmp_path / "cache"
+    args = ["dump", f"file://{repo}", "main", "--blame", "--cache-dir", str(cache)]
+    code, out, err = run(args, capsys)
+    assert code == 0, err
+    assert list(cache.rglob("*.promisor")), "the clone cache is a partial clone"
+    records = json.loads(out)["muted"]
+    # The marks were written in the first commit: blame needed that commit's blob too.
+    assert {r["first_seen"]["date"] for r in records} == {"2025-02-01T09:00:00Z"}

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..model import FirstSeen, MutedTest, Snapshot
 from . import owners as owners_module
@@ -42,6 +43,7 @@ class Where:
     read: Callable[[str], bytes | None]  # a repository file at the scanned commit, or None
     git_dir: Path | None  # None: not a git repository (no blame)
     commit: str | None  # None: the work tree as it is on disk
+    objects: Any = None  # the source layer's object store (a partial clone fetches with it)
 
 
 def where_of(checkout: object) -> Where:
@@ -49,7 +51,8 @@ def where_of(checkout: object) -> Where:
     read = getattr(checkout, "read_root_file")  # noqa: B009 - every checkout has it
     git_dir = getattr(checkout, "git_dir", None)
     if git_dir is not None:
-        return Where(read, Path(git_dir), getattr(checkout, "commit", None))
+        objects = getattr(checkout, "objects", None)
+        return Where(read, Path(git_dir), getattr(checkout, "commit", None), objects)
     root = getattr(checkout, "root", None)
     if root is not None and (Path(root) / ".git").exists():
         return Where(read, Path(root) / ".git", None)
@@ -114,6 +117,13 @@ def add_blame(
     git_dir, commit = where.git_dir, where.commit
     paths = sorted({r.path for r in snapshot.muted})
     blobs = blob_ids(git_dir, commit, paths) if commit else {}
+    if commit and where.objects is not None:
+        # A partial clone (a URL's clone cache) lacks past versions of the files: fetch them
+        # in one request, with the source layer's credentials; blame itself never fetches.
+        from ..source.commit import fetch_blobs, history_blobs
+
+        wanted = [p for p in paths if (p, blobs.get(p, "")) not in cache]
+        fetch_blobs(where.objects, history_blobs(where.objects, commit, wanted), commit)
     today = snapshot.scanned_at.date()
 
     def run(path: str) -> dict[int, Origin]:

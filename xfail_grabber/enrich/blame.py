@@ -106,6 +106,11 @@ class BlameCache:
         self._lock = threading.Lock()
         self.runs = 0
 
+    def __contains__(self, key: tuple[str, str]) -> bool:
+        """(path, blob id) already blamed."""
+        with self._lock:
+            return bool(key[1]) and key in self._lines
+
     def lines(
         self, path: str, blob: str | None, run: Callable[[str], dict[int, Origin]]
     ) -> dict[int, Origin]:

@@ -302,6 +302,21 @@ def prefetch_blobs(objects: Objects, commits: list[str], oids: set[str]) -> None
         oids
         & {line[1:] for line in out.decode("ascii", "replace").splitlines() if line.startswith("?")}
     )
+    fetch_blobs(objects, missing, commits[0])
+
+
+def history_blobs(objects: Objects, commit: str, paths: list[str]) -> list[str]:
+    """The blobs of every version of `paths` up to `commit` that a partial clone lacks
+    (what `git blame` of those paths would otherwise fetch one by one)."""
+    if not paths or not objects.is_promisor():
+        return []
+    out = objects.output(["rev-list", "--objects", "--missing=print", commit, "--", *paths])
+    lines = out.decode("ascii", "replace").splitlines()
+    return sorted({line[1:] for line in lines if line.startswith("?")})
+
+
+def fetch_blobs(objects: Objects, missing: list[str], commit: str) -> None:
+    """Fetch these blobs from the partial clone's remote, in one request."""
     if not missing:
         return
     log.info("fetching %d blobs", len(missing))
@@ -326,7 +341,7 @@ def prefetch_blobs(objects: Objects, commits: list[str], oids: set[str]) -> None
             timeout=network.timeout,
         )
     except GitFailed as exc:
-        raise SourceError(f"cannot fetch the files of {commits[0][:12]}: {exc}") from None
+        raise SourceError(f"cannot fetch the files of {commit[:12]}: {exc}") from None
 
 
 class BlobSet(GitCheckout):
