@@ -23,6 +23,7 @@ from pathlib import Path
 from git import Git, Repo
 from git.exc import GitError
 
+from ..config import PYTEST_CONFIG_FILES
 from . import SourceError, SourceFile, display_path
 from .command import GitFailed, Network, run, start
 
@@ -33,17 +34,9 @@ SYMLINK_MODE = "120000"
 # bytes (10.5 KB) fit in any common pipe buffer (64 KiB on Linux, 16 KiB at least on macOS).
 _CHUNK = 128
 _WINDOW = 256
-# Root files read besides .py files (pytest configuration, grabber settings).
-ROOT_FILES = (
-    "pytest.toml",
-    ".pytest.toml",
-    "pytest.ini",
-    ".pytest.ini",
-    "pyproject.toml",
-    "tox.ini",
-    "setup.cfg",
-    "grabber.toml",
-)
+# Root files read besides .py files: the pytest configuration the scanner looks for, and
+# grabber's own settings (one list, so a config file config.py learns is also read here).
+ROOT_FILES = (*PYTEST_CONFIG_FILES, "grabber.toml")
 
 
 @dataclass(frozen=True)
