@@ -81,6 +81,9 @@ class MutedTest:
     ticket_status: str | None = None
     ticket_title: str | None = None
     stale: bool | None = None
+    # The file holding `mark_line` when it is not `path`: a mark inherited from a base class
+    # defined in another file (None: the mark is in `path`).
+    mark_path: str | None = None
 
     def sort_key(self) -> tuple[str, int, str, str, str]:
         return (self.nodeid, self.mark_line, self.kind, self.marker, self.scope)
@@ -92,6 +95,7 @@ class MutedTest:
             "test": self.test,
             "line": self.line,
             "mark_line": self.mark_line,
+            "mark_path": self.mark_path,
             "kind": self.kind,
             "marker": self.marker,
             "scope": self.scope,
@@ -203,6 +207,8 @@ class Snapshot:
             "errors": len(self.errors),
             "by_kind": dict(sorted(Counter(r.kind for r in self.muted).items())),
             "by_category": dict(sorted(Counter(r.category for r in self.muted).items())),
+            # Not in the other counts: which tests a hook mutes is known only at run time.
+            "dynamic": len(self.dynamic),
         }
 
     def to_dict(self) -> dict[str, JsonValue]:

@@ -73,3 +73,30 @@ def test_owners_blame_and_tickets_on_a_real_repository(tmp_path: Path) -> None:
     )
     assert (download.ticket_status, download.stale) == ("open", False)
     jsonschema.validate(json.loads(render_json(enriched)), snapshot_schema())
+
+
+def test_blame_of_an_inherited_mark_reads_the_base_file(tmp_path: Path) -> None:
+    """mark_line of a mark inherited from another file is a line of mark_path: blamed there."""
+    fixture = Path(__file__).parent.parent / "fixtures" / "mark_path" / "tests"
+    repo = tmp_path / "repo"
+    (repo / "tests").mkdir(parents=True)
+    git(repo, "init", "-q", "-b", "main")
+    for name, when in (
+        ("bases.py", "2024-03-01T09:00:00Z"),
+        ("test_derived.py", "2025-05-05T09:00:00Z"),
+    ):
+        (repo / "tests" / name).write_bytes((fixture / name).read_bytes())
+        git(repo, "add", ".")
+        git(repo, "commit", "-qm", name, when=when)
+    with open_source(str(repo), "main", None, cache_dir=tmp_path / "cache") as checkout:
+        snapshot = snapshot_of(checkout, build_settings())
+        enriched = enrich(snapshot, where_of(checkout), Enrichment(blame=True))
+    seen = {
+        (r.test, r.kind): (r.mark_path, r.first_seen.date.date().isoformat())
+        for r in enriched.muted
+        if r.first_seen is not None
+    }
+    assert seen[("TestMethods::test_method", "xfail")] == ("tests/bases.py", "2024-03-01")
+    assert seen[("TestMethods::test_method", "skipif")] == (None, "2025-05-05")
+    assert seen[("TestSetup::test_here", "imperative-skip")] == ("tests/bases.py", "2024-03-01")
+    assert len(seen) == len(enriched.muted)

@@ -228,3 +228,10 @@ def test_every_rule_can_be_turned_off(name: str) -> None:
         record(kind="xfail", marker="xfail", since="1999-01-01", nodeid="t::x"),
     ]
     assert all(rule != name for rule, _, _ in findings(text, *everything))
+
+
+def test_a_finding_on_an_inherited_mark_points_at_the_base_file() -> None:
+    inherited = record(ticket=None, mark_path="tests/bases.py", mark_line=6)
+    policy = parse_policy('[policy]\nticket-required = "error"\n', "grabber.toml")
+    found = evaluate(policy, snapshot(inherited, record(ticket=None)), CONTEXT)
+    assert [(f.path, f.line) for f in found] == [("tests/bases.py", 6), ("tests/test_a.py", 3)]

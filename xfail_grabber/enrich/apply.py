@@ -115,7 +115,8 @@ def add_blame(
         return snapshot
     cache = cache or BlameCache()
     git_dir, commit = where.git_dir, where.commit
-    paths = sorted({r.path for r in snapshot.muted})
+    # The file of the mark's line: a base class's file for a mark inherited from there.
+    paths = sorted({r.mark_path or r.path for r in snapshot.muted})
     blobs = blob_ids(git_dir, commit, paths) if commit else {}
     if commit and where.objects is not None:
         # A partial clone (a URL's clone cache) lacks past versions of the files: fetch them
@@ -136,7 +137,7 @@ def add_blame(
         )
     records = []
     for record in snapshot.muted:
-        origin = found[record.path].get(record.mark_line)
+        origin = found[record.mark_path or record.path].get(record.mark_line)
         if origin is None:
             records.append(record)
             continue

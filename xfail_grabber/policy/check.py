@@ -119,7 +119,7 @@ def evaluate(
                     Finding(
                         rule,
                         setting.severity,
-                        record.path,
+                        record.mark_path or record.path,  # where the mark is written
                         record.mark_line,
                         message,
                         subject,

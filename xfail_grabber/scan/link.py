@@ -305,6 +305,8 @@ class Linker:
                 parser="libcst",
                 condition=use.condition,
                 ticket_hint=use.ticket_hint,
+                # A mark inherited from a base class in another file: mark_line is there.
+                mark_path=hit.origin,
             )
         ]
 

@@ -186,12 +186,14 @@ def make_record(
     parser: str,
     condition: str | None = None,
     ticket_hint: str | None = None,
+    mark_path: str | None = None,
 ) -> MutedTest:
     """Turn a classified mark on a target into the record of DESIGN.md.
 
     `condition` is an enclosing guard (`if`/`elif`/`else`, `except ImportError`); it makes an
     unconditional mark conditional. `ticket_hint` is a ticket found in comments next to the
-    mark, used when neither a ticket argument nor the reason names one.
+    mark, used when neither a ticket argument nor the reason names one. `mark_path` is the
+    file holding `mark_line` (kept only when it is not the target's own file).
     """
     if spec.qualname == "pytest.importorskip":
         spec, condition = _importorskip(spec, condition)
@@ -255,6 +257,7 @@ def make_record(
         param_id=target.param_id,
         cases=target.cases,
         reason_is_source=reason_is_source,
+        mark_path=mark_path if mark_path != target.path else None,
     )
 
 
