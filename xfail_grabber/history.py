@@ -221,6 +221,7 @@ def scan_history(
                     muted=result.records,
                     errors=result.errors,
                     files_scanned=result.files_scanned,
+                    dynamic=result.dynamic,
                 )
                 state.done += 1
                 state.commits, state.parsed = walk.counts.commits, walk.counts.parsed

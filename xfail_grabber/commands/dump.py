@@ -60,7 +60,7 @@ def dump(
     With --config FILE listing [[repos]] and no REPOSITORY, every active branch of every
     repository is scanned: one JSON snapshot per line.
     """
-    from ..sinks.formats import RENDERERS
+    from ..sinks.formats import RENDERERS, summary
 
     if fleet_mode(repository, scan, fleet):
         if fmt != "json" or output is not None:
@@ -73,5 +73,6 @@ def dump(
     snapshot = scan.snapshot(repository, branch)
     for error in snapshot.errors:
         log.info("could not scan %s: %s", error.path, error.error)
+    log.info("%s", summary(snapshot))
     with TIMINGS.phase("render"):
         write_output(RENDERERS[fmt](snapshot), output)

@@ -51,6 +51,7 @@ def push(
     share of them); a failure is reported and the others go on; exit 1 if any failed.
     """
     from ..sinks.db import parse_url, store_snapshot, upgrade
+    from ..sinks.formats import dynamic_note
 
     is_fleet = fleet_mode(repository, scan, fleet)
     scan.settings()  # usage errors first
@@ -67,6 +68,8 @@ def push(
         store_snapshot(url, snapshot)
     commit = f" ({snapshot.commit[:12]})" if snapshot.commit else ""
     label = snapshot.repo + (f"@{snapshot.branch}" if snapshot.branch else "")
+    note = dynamic_note(snapshot)
     say(
         f"stored {len(snapshot.muted)} muted tests of {label}{commit} in {parse_url(url).display()}"
+        + (f"; {note}" if note else "")
     )

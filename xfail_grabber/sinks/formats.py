@@ -96,21 +96,38 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
+def dynamic_note(snapshot: Snapshot) -> str:
+    """'N dynamic mute sites (not counted)' for summaries; '' when there are none."""
+    n = len(snapshot.dynamic)
+    return f"{_count(n, 'dynamic mute site')} (not counted)" if n else ""
+
+
+def summary(snapshot: Snapshot) -> str:
+    """One line of counts for people (dump -v on stderr)."""
+    counts = snapshot.counts()
+    text = (
+        f"{counts['total']} muted ({_count(counts['tests'], 'test')} in "
+        f"{_count(counts['files'], 'file')}; {counts['files_scanned']} files scanned)"
+    )
+    note = dynamic_note(snapshot)
+    return f"{text}; {note}" if note else text
+
+
 def render_markdown(snapshot: Snapshot) -> str:
     counts = snapshot.counts()
     label = snapshot.repo + (f"@{snapshot.branch}" if snapshot.branch else "")
     commit = f" ({snapshot.commit[:12]})" if snapshot.commit else ""
-    lines = [
-        f"### Muted tests in {_md(label)}{_md(commit)}",
-        "",
-        f"**{counts['total']}** muted ({_count(counts['tests'], 'test')} in "
-        f"{_count(counts['files'], 'file')}; "
-        + ", ".join(f"{k}: {v}" for k, v in counts["by_kind"].items())
-        + ")"
-        if counts["total"]
-        else "No muted tests.",
-        "",
-    ]
+    if counts["total"]:
+        kinds = ", ".join(f"{k}: {v}" for k, v in counts["by_kind"].items())
+        headline = (
+            f"**{counts['total']}** muted ({_count(counts['tests'], 'test')} in "
+            f"{_count(counts['files'], 'file')}; {kinds})"
+        )
+    else:
+        headline = "No muted tests"
+    note = dynamic_note(snapshot)
+    headline += f"; {note}." if note else ("" if counts["total"] else ".")
+    lines = [f"### Muted tests in {_md(label)}{_md(commit)}", "", headline, ""]
     if snapshot.muted:
         lines.append("| " + " | ".join(MARKDOWN_COLUMNS) + " |")
         lines.append("|" + "---|" * len(MARKDOWN_COLUMNS))
@@ -120,12 +137,31 @@ def render_markdown(snapshot: Snapshot) -> str:
             cells[0] = _md_code(row["nodeid"])
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
+    lines.extend(_md_dynamic(snapshot))
     if snapshot.errors:
         lines.append(f"{len(snapshot.errors)} file(s) could not be scanned:")
         lines.append("")
         lines.extend(f"- {_md_code(e.path)}: {_md(e.error)}" for e in snapshot.errors)
         lines.append("")
     return "\n".join(lines)
+
+
+def _md_dynamic(snapshot: Snapshot) -> list[str]:
+    """The dynamic mute sites: hooks and fixtures that add marks while pytest runs."""
+    if not snapshot.dynamic:
+        return []
+    lines = [
+        f"{_count(len(snapshot.dynamic), 'dynamic mute site')}: hooks and fixtures that may "
+        "mute more tests at run time (not counted above):",
+        "",
+        "| where | marker | hook |",
+        "|---|---|---|",
+    ]
+    for site in snapshot.dynamic:
+        where = _md_code(f"{site.path}:{site.line}")
+        lines.append(f"| {where} | {_md_code(site.marker)} | {_md_code(site.hook)} |")
+    lines.append("")
+    return lines
 
 
 # Redash's column types: integer, float, boolean, string, datetime, date.
@@ -140,6 +176,7 @@ REDASH_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("test", "string", "Test"),
     ("line", "integer", "Line"),
     ("mark_line", "integer", "Mark line"),
+    ("mark_path", "string", "Mark file"),
     ("kind", "string", "Kind"),
     ("marker", "string", "Marker"),
     ("scope", "string", "Scope"),
@@ -198,6 +235,35 @@ def redash_result(snapshot: Snapshot) -> dict[str, Any]:
             for name, kind, friendly in REDASH_COLUMNS
         ],
         "rows": rows,
+    }
+
+
+REDASH_DYNAMIC_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("repo", "string", "Repository"),
+    ("branch", "string", "Branch"),
+    ("commit", "string", "Commit"),
+    ("scanned_at", "datetime", "Scanned at"),
+    ("path", "string", "File"),
+    ("line", "integer", "Line"),
+    ("marker", "string", "Marker"),
+    ("hook", "string", "Hook or fixture"),
+)
+
+
+def redash_dynamic_result(snapshot: Snapshot) -> dict[str, Any]:
+    """The dynamic mute sites in Redash's query-result shape (one row per site)."""
+    context = {
+        "repo": snapshot.repo,
+        "branch": snapshot.branch,
+        "commit": snapshot.commit,
+        "scanned_at": iso(snapshot.scanned_at),
+    }
+    return {
+        "columns": [
+            {"name": name, "type": kind, "friendly_name": friendly}
+            for name, kind, friendly in REDASH_DYNAMIC_COLUMNS
+        ],
+        "rows": [{**context, **site.to_dict()} for site in snapshot.dynamic],
     }
 
 
