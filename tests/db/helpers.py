@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import psycopg2
 
-from xfail_grabber.model import MutedTest, ScanError, Snapshot
+from xfail_grabber.model import DynamicSite, MutedTest, ScanError, Snapshot
 
 ADMIN_URL = os.environ.get("GRABBER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 DIALECTS = ("sqlite", "postgresql", "redshift")
@@ -63,6 +63,7 @@ def snapshot(
     scanned_at: datetime | None = None,
     records: tuple[MutedTest, ...] | None = None,
     errors: tuple[ScanError, ...] = (),
+    dynamic: tuple[DynamicSite, ...] = (),
 ) -> Snapshot:
     return Snapshot(
         repo=repo,
@@ -74,6 +75,7 @@ def snapshot(
         muted=records if records is not None else tuple(record(i) for i in range(n)),
         errors=errors,
         files_scanned=7,
+        dynamic=dynamic,
     )
 
 

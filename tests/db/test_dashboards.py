@@ -16,6 +16,7 @@ from urllib.request import urlopen
 import pytest
 import yaml
 
+from xfail_grabber.model import DynamicSite
 from xfail_grabber.sinks.db import store_snapshot, upgrade
 from xfail_grabber.sinks.serve.app import create_app
 from xfail_grabber.sinks.serve.runner import ServerThread
@@ -41,7 +42,9 @@ REDASH_COLUMNS = {
     "oldest_without_ticket.sql": [
         "repo", "branch", "nodeid", "kind", "since", "reason", "path", "line",
     ],
+    "dynamic_sites.sql": ["repo", "branch", "day", "path", "line", "marker", "hook"],
 }  # fmt: skip
+SITE = DynamicSite("tests/conftest.py", 12, "xfail", "pytest_collection_modifyitems")
 
 
 def run_sql(kind: str, pg_base: str, tmp_path: Path, sql: str) -> tuple[list[str], list[Any]]:
@@ -51,7 +54,8 @@ def run_sql(kind: str, pg_base: str, tmp_path: Path, sql: str) -> tuple[list[str
     upgrade(url)
     store_history(url)
     untracked = record(5, ticket=None, kwargs=(), since=None, kind="skip")
-    store_snapshot(url, snapshot(branch="dev", scanned_at=at(22), records=(untracked,)))
+    dev = snapshot(branch="dev", scanned_at=at(22), records=(untracked,), dynamic=(SITE,))
+    store_snapshot(url, dev)
     if kind == "sqlite":
         with sqlite3.connect(tmp_path / "snapshots.db") as conn:
             cursor = conn.execute(sql)
@@ -80,6 +84,10 @@ def test_redash_queries_run(kind: str, path: Path, pg_base: str, tmp_path: Path)
     if path.name == "added_since_previous.sql":
         # main went 3 -> 4 records on the 21st and to 0 on the 22nd; rel has one snapshot.
         assert rows == []
+    elif path.name == "dynamic_sites.sql":
+        assert [tuple(r)[:2] + tuple(r)[3:] for r in rows] == [
+            ("https://github.com/org/repo", "dev", SITE.path, SITE.line, SITE.marker, SITE.hook)
+        ]
     else:
         assert rows, f"{path.name} found nothing in stored snapshots"
 

@@ -15,12 +15,15 @@ from .connection import Db, connect, in_transaction
 from .dialect import quote_ident
 from .errors import DatabaseError
 from .schema import (
+    DYNAMIC,
+    DYNAMIC_COLUMNS,
     ERROR_COLUMNS,
     ERRORS,
     LEGACY_VIEW,
     MUTED,
     MUTED_COLUMNS,
     SNAPSHOT_COLUMNS,
+    SNAPSHOT_TABLES,
     SNAPSHOTS,
     TICKET_COLUMNS,
     TICKETS,
@@ -31,6 +34,7 @@ from .schema import (
 from .values import (
     columns_sql,
     day_of,
+    dynamic_rows,
     error_rows,
     key_values,
     muted_rows,
@@ -65,7 +69,7 @@ def _replace(db: Db, snapshot: Snapshot) -> None:
         f'SELECT "snapshot_id" FROM {snapshots} WHERE "repo" = ? AND "branch" = ? '
         'AND "commit" = ? AND "day" = ?'
     )
-    for table in (MUTED, ERRORS):
+    for table in SNAPSHOT_TABLES:
         db.execute(f'DELETE FROM {db.names.table(table)} WHERE "snapshot_id" IN ({match})', key)
     db.execute(
         f'DELETE FROM {snapshots} WHERE "repo" = ? AND "branch" = ? AND "commit" = ? AND "day" = ?',
@@ -75,6 +79,7 @@ def _replace(db: Db, snapshot: Snapshot) -> None:
     insert_rows(db, SNAPSHOTS, SNAPSHOT_COLUMNS, [snapshot_row(db, snapshot_id, snapshot)])
     insert_rows(db, MUTED, MUTED_COLUMNS, muted_rows(db, snapshot_id, snapshot.muted))
     insert_rows(db, ERRORS, ERROR_COLUMNS, error_rows(db, snapshot_id, snapshot.errors))
+    insert_rows(db, DYNAMIC, DYNAMIC_COLUMNS, dynamic_rows(db, snapshot_id, snapshot.dynamic))
     _replace_tickets(db, ticket_rows(db, snapshot))
 
 
@@ -135,7 +140,7 @@ def prune(url: str, keep: timedelta, now: datetime | None = None) -> int:
                 d.execute(f'SELECT COUNT(*) FROM {snapshots} WHERE "day" < ?', (day,))[0][0]
             )
             old = f'SELECT "snapshot_id" FROM {snapshots} WHERE "day" < ?'
-            for table in (MUTED, ERRORS):
+            for table in SNAPSHOT_TABLES:
                 d.execute(
                     f'DELETE FROM {d.names.table(table)} WHERE "snapshot_id" IN ({old})', (day,)
                 )

@@ -7,13 +7,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from ...model import ScanError, Snapshot
+from ...model import DynamicSite, ScanError, Snapshot
 from .connection import Db, connect
 from .schema import (
+    DYNAMIC,
+    DYNAMIC_COLUMNS,
     ERROR_COLUMNS,
     ERRORS,
     MUTED,
     SNAPSHOTS,
+    Column,
     check_not_newer,
     current_version,
     muted_columns,
@@ -120,18 +123,10 @@ def _last_snapshot(
             _by_kind,
             _by_category,
         ) = rows[0]
-        muted = db.execute(
-            f"SELECT {columns_sql(muted_columns(version)[2:])} FROM "
-            f'{db.names.table(MUTED)} WHERE "snapshot_id" = ? '
-            'ORDER BY "position"',
-            (snapshot_id,),
-        )
-        errors = db.execute(
-            f"SELECT {columns_sql(ERROR_COLUMNS[2:])} FROM "
-            f'{db.names.table(ERRORS)} WHERE "snapshot_id" = ? '
-            'ORDER BY "position"',
-            (snapshot_id,),
-        )
+        muted = _rows(db, MUTED, muted_columns(version), snapshot_id)
+        # Tables a database not migrated yet (a read-only user's, say) may lack.
+        errors = _rows(db, ERRORS, ERROR_COLUMNS, snapshot_id) if version >= 3 else []
+        dynamic = _rows(db, DYNAMIC, DYNAMIC_COLUMNS, snapshot_id) if version >= 7 else []
     scanned = read_ts(scanned_at)
     assert scanned is not None
     return Snapshot(
@@ -145,6 +140,19 @@ def _last_snapshot(
         errors=tuple(ScanError(path, error) for path, error in errors),
         files_scanned=int(files_scanned or 0),
         tool_version=tool_version,
+        dynamic=tuple(
+            DynamicSite(path, int(line or 0), marker or "", hook or "")
+            for path, line, marker, hook in dynamic
+        ),
+    )
+
+
+def _rows(db: Db, table: str, columns: tuple[Column, ...], snapshot_id: str) -> list[Any]:
+    """A snapshot's rows of one of its tables, in order, without snapshot_id and position."""
+    return db.execute(
+        f"SELECT {columns_sql(columns[2:])} FROM {db.names.table(table)} "
+        'WHERE "snapshot_id" = ? ORDER BY "position"',
+        (snapshot_id,),
     )
 
 

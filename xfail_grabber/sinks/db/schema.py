@@ -89,7 +89,11 @@ MUTED_COLUMNS_6: tuple[Column, ...] = (
     ("ticket_title", "text", 4096),
     ("stale", "bool", 0),
 )
-MUTED_COLUMNS: tuple[Column, ...] = MUTED_COLUMNS_1 + MUTED_COLUMNS_4 + MUTED_COLUMNS_6
+# Added by migration 7: the file of mark_line when it is not the record's path.
+MUTED_COLUMNS_7: tuple[Column, ...] = (("mark_path", "text", 4096),)
+MUTED_COLUMNS: tuple[Column, ...] = (
+    MUTED_COLUMNS_1 + MUTED_COLUMNS_4 + MUTED_COLUMNS_6 + MUTED_COLUMNS_7
+)
 # One row per repository and ticket: its status when a push last looked it up (--tickets),
 # for dashboards to join on muted_tests.ticket.
 TICKETS = "ticket_status"
@@ -106,8 +110,10 @@ TICKET_COLUMNS: tuple[Column, ...] = (
 def muted_columns(version: int) -> tuple[Column, ...]:
     """The muted_tests columns a database at schema `version` has (reads of a database
     that could not be migrated, e.g. by a read-only user, still work)."""
-    if version >= 6:
+    if version >= 7:
         return MUTED_COLUMNS
+    if version == 6:
+        return MUTED_COLUMNS_1 + MUTED_COLUMNS_4 + MUTED_COLUMNS_6
     return MUTED_COLUMNS_1 + MUTED_COLUMNS_4 if version >= 4 else MUTED_COLUMNS_1
 
 
@@ -117,9 +123,23 @@ ERROR_COLUMNS: tuple[Column, ...] = (
     ("path", "text", 4096),
     ("error", "text", MAX_VARCHAR),
 )
+# One row per dynamic mute site of a snapshot (migration 7): `item.add_marker(...)` in a
+# hook or fixture, whose tests are known only at run time.
+DYNAMIC = "dynamic_sites"
+DYNAMIC_COLUMNS: tuple[Column, ...] = (
+    ("snapshot_id", "text", 32),
+    ("position", "int", 0),
+    ("path", "text", 4096),
+    ("line", "int", 0),
+    ("marker", "text", 1024),
+    ("hook", "text", 1024),
+)
 NOT_NULL = {"snapshot_id", "repo", "branch", "commit", "day", "scanned_at", "position"}
 LIMITS = {c[0]: c[2] for c in (*SNAPSHOT_COLUMNS, *MUTED_COLUMNS, *ERROR_COLUMNS)}
 TICKET_LIMITS = {c[0]: c[2] for c in TICKET_COLUMNS}
+DYNAMIC_LIMITS = {c[0]: c[2] for c in DYNAMIC_COLUMNS}
+# The tables whose rows belong to one snapshot (replaced and pruned with it).
+SNAPSHOT_TABLES = (MUTED, ERRORS, DYNAMIC)
 
 
 def q(name: str) -> str:
@@ -225,6 +245,20 @@ def migration_6(db: Db) -> list[str]:
     ]
 
 
+def migration_7(db: Db) -> list[str]:
+    """dynamic_sites (the snapshot's hook and fixture add_marker sites); muted_tests.mark_path
+    (NULL in rows stored before); latest_muted_tests with it."""
+    from .views import MUTED_AT_V7, latest_muted_sql
+
+    table = db.names.table(MUTED)
+    return [
+        *(f"ALTER TABLE {table} ADD COLUMN {column_sql(db, c)}" for c in MUTED_COLUMNS_7),
+        create_table(db, DYNAMIC, DYNAMIC_COLUMNS),
+        *index(db, DYNAMIC, "dynamic_sites_snapshot", '"snapshot_id"'),
+        *latest_muted_sql(db, MUTED_AT_V7),
+    ]
+
+
 MIGRATIONS: tuple[Callable[[Db], list[str]], ...] = (
     migration_1,
     migration_2,
@@ -232,6 +266,7 @@ MIGRATIONS: tuple[Callable[[Db], list[str]], ...] = (
     migration_4,
     migration_5,
     migration_6,
+    migration_7,
 )
 LATEST = len(MIGRATIONS)
 

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from operator import attrgetter
 from typing import Any
 
-from ...model import FirstSeen, MutedTest, ScanError, Snapshot
+from ...model import DynamicSite, FirstSeen, MutedTest, ScanError, Snapshot
 from .connection import Db
 from .dialect import clean_text
 from .schema import ERROR_COLUMNS, LIMITS, MUTED_COLUMNS, SNAPSHOT_COLUMNS, Column, q
@@ -124,6 +124,7 @@ def muted_rows(db: Db, snapshot_id: str, records: Sequence[MutedTest]) -> Sequen
                 t(r.ticket_url, LIMITS["ticket_url"]),
                 r.reason_is_source,
                 *_enrichment(r, t),
+                t(r.mark_path, LIMITS["mark_path"]),
             ]
         )
     return rows
@@ -177,6 +178,7 @@ def _raw_rows(snapshot_id: str, records: Sequence[MutedTest]) -> list[tuple[Any,
             r.parser,
             *_FIELDS_4(r),
             *_enrichment(r),
+            r.mark_path,
         )
         for position, r in enumerate(records)
     ]
@@ -225,6 +227,23 @@ def error_rows(db: Db, snapshot_id: str, errors: Sequence[ScanError]) -> list[li
     ]
 
 
+def dynamic_rows(db: Db, snapshot_id: str, sites: Sequence[DynamicSite]) -> list[list[Any]]:
+    from .schema import DYNAMIC_LIMITS
+
+    t = db.dialect.text
+    return [
+        [
+            snapshot_id,
+            i,
+            t(d.path, DYNAMIC_LIMITS["path"]),
+            d.line,
+            t(d.marker, DYNAMIC_LIMITS["marker"]),
+            t(d.hook, DYNAMIC_LIMITS["hook"]),
+        ]
+        for i, d in enumerate(sites)
+    ]
+
+
 def columns_sql(columns: Sequence[Column], alias: str = "") -> str:
     prefix = f"{alias}." if alias else ""
     return ", ".join(prefix + q(c[0]) for c in columns)
@@ -265,6 +284,7 @@ def record_from(row: Sequence[Any]) -> MutedTest:
         ticket_status,
         ticket_title,
         stale,
+        mark_path,
     ) = row
     seen_at = read_ts(first_seen_at)
     first_seen = None
@@ -303,6 +323,7 @@ def record_from(row: Sequence[Any]) -> MutedTest:
         ticket_status=ticket_status,
         ticket_title=ticket_title,
         stale=None if stale is None else bool(stale),
+        mark_path=mark_path,
     )
 
 

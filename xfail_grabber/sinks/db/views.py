@@ -54,6 +54,7 @@ MUTED_AT_V6 = (
     "ticket_title",
     "stale",
 )
+MUTED_AT_V7 = (*MUTED_AT_V6, "mark_path")
 
 
 def _q(name: str) -> str:
