@@ -172,6 +172,12 @@ def create_app(
     async def api_snapshot(request: Request) -> Response:
         return send(request, current().snapshot_body, JSON)
 
+    async def api_dynamic(request: Request) -> Response:
+        return send(request, current().dynamic_body, JSON)
+
+    async def redash_dynamic(request: Request) -> Response:
+        return send(request, current().redash_dynamic_body, JSON)
+
     async def api_muted(request: Request) -> Response:
         view = current()
         filters, page = query(request, paged=True)
@@ -215,9 +221,11 @@ def create_app(
         Route("/", index),
         Route("/static/{name}", static_file),
         Route("/redash", redash),
+        Route("/redash/dynamic", redash_dynamic),
         Route("/muted.csv", muted_csv),
         Route("/api/snapshot", api_snapshot),
         Route("/api/muted", api_muted),
+        Route("/api/dynamic", api_dynamic),
         Route("/api/trend", api_trend),
         Route("/api/targets", stored.targets),
         Route("/api/day", stored.day),

@@ -104,6 +104,12 @@ def render_metrics(state: DataState, now: float | None = None) -> str:
             "Files the scan could not read or parse.",
             [(base, counts["errors"])],
         )
+        metric(
+            "grabber_dynamic_mute_sites",
+            "gauge",
+            "add_marker/applymarker calls in hooks and fixtures (tests they mute not counted).",
+            [(base, counts["dynamic"])],
+        )
         owners = Counter(o for r in snapshot.muted for o in (r.owners or ("",)))
         metric(
             "grabber_muted_tests_by_owner",

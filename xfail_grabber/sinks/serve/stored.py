@@ -202,6 +202,7 @@ def _side(day: str, snapshot: Snapshot) -> dict[str, Any]:
         "commit": snapshot.commit,
         "scanned_at": iso(snapshot.scanned_at),
         "total": len(snapshot.muted),
+        "dynamic": [d.to_dict() for d in snapshot.dynamic],
     }
 
 

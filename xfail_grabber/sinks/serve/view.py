@@ -16,7 +16,13 @@ from datetime import date, timedelta
 from typing import Any
 
 from ...model import MutedTest, Snapshot, iso
-from ..formats import render_csv, render_json, render_redash
+from ..formats import (
+    redash_dynamic_result,
+    render_csv,
+    render_json,
+    render_redash,
+    to_json_text,
+)
 
 # Bodies smaller than this are not worth compressing.
 GZIP_MIN_BYTES = 1024
@@ -82,6 +88,8 @@ class View:
     redash_body: Body
     csv_body: Body
     trend_body: Body
+    dynamic_body: Body  # the snapshot's dynamic mute sites, a JSON list
+    redash_dynamic_body: Body  # the same in Redash's query-result shape
     columns: Columns
     sort_ranks: dict[tuple[str, bool], tuple[int, ...]] = field(default_factory=dict)
 
@@ -94,6 +102,8 @@ class View:
             redash_body=Body.of(render_redash(snapshot).encode()),
             csv_body=Body.of(render_csv(snapshot).encode()),
             trend_body=Body.of(compact({"days": list(trend)})),
+            dynamic_body=Body.of(compact([d.to_dict() for d in snapshot.dynamic])),
+            redash_dynamic_body=Body.of(to_json_text(redash_dynamic_result(snapshot)).encode()),
             columns=Columns.of(snapshot.muted),
         )
 

@@ -47,14 +47,26 @@ function ticketHref(ticket) {
   return template ? template.split("{ticket}").join(encodeURIComponent(ticket)) : null;
 }
 
-function fileHref(record) {
+// path#Lline on the repository's web host (an https REPOSITORY), or null.
+function sourceHref(file, line) {
   const snap = state.snapshot;
   if (!snap || !safeUrl(snap.repo)) return null;
   const base = snap.repo.replace(/\.git$/, "").replace(/\/+$/, "");
   const ref = snap.commit || snap.branch;
   if (!ref) return null;
-  const path = record.path.split("/").map(encodeURIComponent).join("/");
-  return `${base}/blob/${encodeURIComponent(ref)}/${path}#L${record.line}`;
+  const path = file.split("/").map(encodeURIComponent).join("/");
+  return `${base}/blob/${encodeURIComponent(ref)}/${path}#L${line}`;
+}
+
+// The test's file and line; a mark inherited from a base class in another file
+// (mark_path) gets its own link, since path:mark_line would point at the wrong file.
+function whereCell(r) {
+  const cell = el("td", { class: "path" }, link(`${r.path}:${r.line}`, sourceHref(r.path, r.line)));
+  if (r.mark_path) {
+    cell.append(el("span", { class: "mark-path" }, "mark: ",
+      link(`${r.mark_path}:${r.mark_line}`, sourceHref(r.mark_path, r.mark_line))));
+  }
+  return cell;
 }
 
 async function getJson(path) {
@@ -204,7 +216,7 @@ function clipped(text) {
 function row(r) {
   return el("tr", { "data-nodeid": r.nodeid },
     el("td", { class: "nodeid" }, clipped(r.nodeid)),
-    el("td", { class: "path" }, link(`${r.path}:${r.line}`, fileHref(r))),
+    whereCell(r),
     el("td", {}, el("span", { class: "kind" }, r.kind)),
     el("td", {}, r.category),
     el("td", { class: "ticket" }, r.ticket ? link(r.ticket, r.ticket_url || ticketHref(r.ticket)) : ""),
@@ -243,6 +255,17 @@ function renderTable() {
   }
 }
 
+// add_marker/applymarker calls in hooks and fixtures: the tests they mute are not counted.
+function renderDynamic(sites) {
+  const n = sites.length;
+  document.getElementById("dynamic").hidden = !n;
+  document.getElementById("dynamic-summary").textContent =
+    `${n} dynamic mute site${n === 1 ? "" : "s"}: hooks may mute more tests at run time`;
+  document.getElementById("dynamic-list").replaceChildren(...sites.map((d) =>
+    el("li", { "data-site": `${d.path}:${d.line}` }, link(`${d.path}:${d.line}`, sourceHref(d.path, d.line)),
+      " ", el("span", { class: "kind" }, d.marker), " in ", d.hook)));
+}
+
 function renderSnapshot(snap) {
   state.snapshot = snap;
   state.records = snap.muted;
@@ -265,6 +288,7 @@ function renderSnapshot(snap) {
   document.getElementById("filter-status").closest("label").hidden = !statuses.length;
   const stale = snap.muted.filter((r) => r.stale).length;
   document.getElementById("stale-count").textContent = stale ? `${stale} stale (ticket closed)` : "";
+  renderDynamic(snap.dynamic || []);
   renderTable();
 }
 
