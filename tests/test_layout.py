@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 import xfail_grabber
-from xfail_grabber.cli import COMMANDS, grabber
+from xfail_grabber.cli import VERBS, grabber
 
 PACKAGE = Path(xfail_grabber.__file__).parent
 
@@ -83,9 +83,52 @@ def test_the_check_sees_a_click_import(tmp_path: Path) -> None:
 
 
 def test_every_verb_is_a_module_of_commands() -> None:
-    assert set(grabber.commands.values()) == set(COMMANDS)
-    for command in COMMANDS:
+    modules = {p.stem for p in (PACKAGE / "commands").glob("*.py")}
+    helpers = {"__init__", "common", "fleet", "process"}  # shared by the verbs, not verbs
+    assert set(VERBS) == modules - helpers
+    context = click.Context(grabber)
+    assert grabber.list_commands(context) == list(VERBS)
+    for name in VERBS:
+        command = grabber.get_command(context, name)
         assert isinstance(command, click.Command)
+        assert command.name == name
         assert command.callback is not None
         module = command.callback.__module__
         assert module == f"xfail_grabber.commands.{command.name}", (command.name, module)
+
+
+def test_a_dump_loads_only_what_it_uses(tmp_path: Path) -> None:
+    """Verbs load lazily: `grabber dump` does not import the server, the policy checks, the
+    fleet, the database or the ticket trackers' HTTP client (a third of a second at every
+    start)."""
+    import subprocess
+    import sys
+
+    (tmp_path / "test_a.py").write_text("import pytest\n\n@pytest.mark.skip\ndef test_a(): pass\n")
+    out = tmp_path / "out.json"
+    code = (
+        "import sys\n"
+        "from xfail_grabber.cli import main\n"
+        f"argv = ['dump', {str(tmp_path)!r}, '-o', {str(out)!r}, '--cache-dir', "
+        f"{str(tmp_path / 'cache')!r}]\n"
+        "assert main(argv) == 0\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.split()
+    unwanted = (
+        "starlette",
+        "uvicorn",
+        "psycopg2",
+        "urllib.request",
+        "xfail_grabber.commands.serve",
+        "xfail_grabber.commands.check",
+        "xfail_grabber.sinks.serve",
+        "xfail_grabber.sinks.db",
+        "xfail_grabber.fleet",
+        "xfail_grabber.enrich.tickets.lookup",
+    )
+    assert [m for m in loaded if m.startswith(unwanted)] == []
+    assert "xfail_grabber.commands.dump" in loaded  # the check sees what was loaded
+    assert '"test_a.py::test_a"' in out.read_text()

@@ -6,13 +6,17 @@ import functools
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ..fleet import Fleet, FleetFileError, ShardError, choose_shard, is_fleet_file, load_fleet
-from ..fleet.run import Action, run_fleet
 from .common import ScanArgs, say, usage_error
+
+if TYPE_CHECKING:
+    from ..fleet.run import Action
+
+# The fleet package (planning, git ls-remote, the clone cache) is imported by a fleet run only:
+# a single-repository dump does not pay for it at start-up.
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -67,6 +71,8 @@ def fleet_mode(repository: str | None, scan: ScanArgs, fleet: FleetArgs) -> bool
         if fleet.given():
             raise usage_error("--jobs, --shard and --shards go with --config FILE, not REPOSITORY")
         return False
+    from ..fleet import is_fleet_file
+
     if scan.config_file is None or not is_fleet_file(scan.config_file):
         if scan.config_file is not None and scan.config_file.is_file():
             raise usage_error(
@@ -80,6 +86,8 @@ def fleet_mode(repository: str | None, scan: ScanArgs, fleet: FleetArgs) -> bool
 
 def run_fleet_command(scan: ScanArgs, fleet: FleetArgs, action: Action, verb: str) -> None:
     """Run `action` over the fleet of --config; the summary on stderr; exit 1 on failures."""
+    from ..fleet import Fleet, FleetFileError, ShardError, choose_shard, load_fleet, run_fleet
+
     assert scan.config_file is not None
     try:
         loaded: Fleet = load_fleet(scan.config_file)

@@ -17,8 +17,6 @@ from typing import Any
 from ..model import FirstSeen, MutedTest, Snapshot
 from . import owners as owners_module
 from .blame import BlameCache, Origin, age_days, blame_file, since_mismatch
-from .tickets.cache import TicketCache
-from .tickets.lookup import UNKNOWN, Credentials, Lookup
 from .tickets.refs import TicketRef, Trackers, resolve
 
 log = logging.getLogger("xfail_grabber")
@@ -153,6 +151,11 @@ def add_blame(
 
 
 def add_ticket_status(snapshot: Snapshot, options: Enrichment) -> Snapshot:
+    # Imported here: the HTTP client and the ticket cache cost a scan without --tickets
+    # a noticeable share of its start-up.
+    from .tickets.cache import TicketCache
+    from .tickets.lookup import UNKNOWN, Credentials, Lookup
+
     refs: dict[int, TicketRef] = {}
     for i, record in enumerate(snapshot.muted):
         ref = resolve(

@@ -49,6 +49,9 @@ log = logging.getLogger("xfail_grabber.scan")
 # pass 2 to look for exported names in without reading them again.
 HOLD_BYTES = 64 * 1024 * 1024
 MAX_BASE_ROUNDS = 5
+# With this many files to read, some are bound to need parsing: the parser workers start
+# before reading does (they load libcst meanwhile). Fewer, and they start at the first jobs.
+EARLY_START_FILES = 200
 
 
 class _Recording(Mapping[str, FileFacts]):
@@ -285,7 +288,10 @@ class TreeScan:
                 next(tick)
         job_keys: dict[str, str] = {}
         held = 0
-        for item, data in source.read([f for f in items if f.path not in resolved]):
+        unread = [f for f in items if f.path not in resolved]
+        if len(unread) >= EARLY_START_FILES:
+            self.parser.start(len(unread))
+        for item, data in source.read(unread):
             next(tick)
             if isinstance(data, str):
                 self.errors[item.path] = data

@@ -91,6 +91,10 @@ def _init_pool_worker(settings: Settings) -> None:
     gc.disable()
     _bound_to_parent()
     _init_worker(settings)
+    # Each worker loads the parser (libcst: a fifth of a second) itself, on its own core,
+    # while the main process goes on listing and reading, rather than the main process
+    # loading it first while the other core waits.
+    from . import file  # noqa: F401
 
 
 def _bound_to_parent() -> None:
@@ -135,10 +139,6 @@ class Parser:
         if self.pool is None:
             # fork is fast, but unsafe from a process that runs threads (the server does).
             method = "fork" if threading.active_count() == 1 else "forkserver"
-            if method == "fork":
-                # Load the parser once here; forked workers inherit it instead of each
-                # importing libcst on their own.
-                from . import file  # noqa: F401
             self.pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context(method),
@@ -146,6 +146,15 @@ class Parser:
                 initargs=(self.settings,),
             )
         return self.pool
+
+    def start(self, expected_jobs: int) -> None:
+        """Start the workers now if about `expected_jobs` files may be parsed: they load the
+        parser while the caller lists and reads."""
+        if self.workers > 1 and expected_jobs >= PARALLEL_MIN_FILES:
+            pool = self._pool()
+            # The executor starts its processes as work comes: ask for all of them now.
+            for _ in range(self.workers):
+                pool.submit(int)
 
     @TIMINGS.timed("parse")
     def submit(self, job: Job) -> None:
