@@ -82,7 +82,7 @@ def test_json_validates_and_round_trips() -> None:
     jsonschema.validate(data, snapshot_schema())
     assert data["counts"]["dynamic"] == 2
     assert [r["mark_path"] for r in data["muted"]] == ["tests/bases.py", None]
-    assert list(data["muted"][0])[3:6] == ["line", "mark_line", "mark_path"]
+    assert list(data["muted"][0])[3:7] == ["line", "def_path", "mark_line", "mark_path"]
     assert Snapshot.from_dict(data) == snapshot()
     old = dict(data["muted"][1])
     del old["mark_path"]  # a record written before the field existed

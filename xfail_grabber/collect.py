@@ -14,6 +14,7 @@ The plugin does nothing unless `--grabber-json` is given.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -79,9 +80,12 @@ class Recorder:
     def _target(self, item: pytest.Item, scope: str) -> Target:
         # The node id's file, not item.location's: an inherited test is defined elsewhere.
         path = item.nodeid.split("::", 1)[0]
-        lineno = item.location[1]
+        located, lineno = item.location[0].replace(os.sep, "/"), item.location[1]
         test = item.nodeid.split("::", 1)[1] if "::" in item.nodeid else item.name
-        return Target(path, test, (lineno or 0) + 1, scope)
+        # ... but the line is in item.location's file: def_path (a file outside the rootdir,
+        # which the scanner cannot see either, is left out).
+        def_path = located if located and not located.startswith("../") else None
+        return Target(path, test, (lineno or 0) + 1, scope, def_path=def_path)
 
     def _record(self, item: pytest.Item, mark: pytest.Mark) -> MutedTest | None:
         args = tuple(_arg(None, v) for v in mark.args)

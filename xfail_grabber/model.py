@@ -84,6 +84,9 @@ class MutedTest:
     # The file holding `mark_line` when it is not `path`: a mark inherited from a base class
     # defined in another file (None: the mark is in `path`).
     mark_path: str | None = None
+    # The file holding `line` (the test function's def) when it is not `path`: a test method
+    # inherited from a base class defined in another file (None: the def is in `path`).
+    def_path: str | None = None
 
     def sort_key(self) -> tuple[str, int, str, str, str]:
         return (self.nodeid, self.mark_line, self.kind, self.marker, self.scope)
@@ -94,6 +97,7 @@ class MutedTest:
             "path": self.path,
             "test": self.test,
             "line": self.line,
+            "def_path": self.def_path,
             "mark_line": self.mark_line,
             "mark_path": self.mark_path,
             "kind": self.kind,

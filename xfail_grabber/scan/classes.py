@@ -8,7 +8,7 @@ base's marks that name imports are resolved against the base's own file.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..config import Discovery
 from .facts import ClassInfo, MarkUse, MethodInfo, ModuleInfo
@@ -31,6 +31,9 @@ class Hit:
     cases: int | None = 1  # collected items the hit covers (None: unknown)
     param_index: int | None = None  # a marked pytest.param value: its index and id
     param_id: str | None = None
+    # The file that defines the test function, which holds `line` (None: the class's own
+    # file): a method inherited from a base class in another file.
+    def_origin: str | None = None
 
 
 Mro = Sequence[tuple[str, ClassInfo]]
@@ -81,37 +84,46 @@ def class_hits(
         test = f"{prefix}{klass.name}::{name}"
         line = method.line
         cases = product([method.cases, class_cases])
-        yield from function_hits(
-            test, method, origin, path, module, setup_function=False, class_cases=class_cases
+        found = list(
+            function_hits(
+                test, method, origin, path, module, setup_function=False, class_cases=class_cases
+            )
         )
         for mark_origin, use in class_marks:
-            yield Hit(test, line, "class", use, mark_origin, cases)
+            found.append(Hit(test, line, "class", use, mark_origin, cases))
         for setup_origin, use in setup:
-            yield Hit(test, line, "setup", use, setup_origin, cases)
+            found.append(Hit(test, line, "setup", use, setup_origin, cases))
         for mine, (param_origin, info) in enumerate(mro):
             rest = [i.cases for n, (_, i) in enumerate(mro) if n != mine]
             for param in info.params:
-                yield Hit(
-                    f"{test}{param.suffix}",
-                    line,
-                    "param",
-                    param.use,
-                    param_origin,
-                    product([method.cases, param.others, *rest]),
-                    param.index if param.index >= 0 else None,
-                    param.id,
+                found.append(
+                    Hit(
+                        f"{test}{param.suffix}",
+                        line,
+                        "param",
+                        param.use,
+                        param_origin,
+                        product([method.cases, param.others, *rest]),
+                        param.index if param.index >= 0 else None,
+                        param.id,
+                    )
                 )
         if trial:
             for attr in TRIAL_ATTRS:
                 own = [u for u in method.trial if u.spec and u.spec.marker == attr]
                 if own:
-                    yield from (Hit(test, line, "function", u, origin, cases) for u in own)
+                    found += (Hit(test, line, "function", u, origin, cases) for u in own)
                 elif attr in class_trial:
-                    yield from (Hit(test, line, "class", u, o, cases) for o, u in class_trial[attr])
+                    found += (Hit(test, line, "class", u, o, cases) for o, u in class_trial[attr])
                 else:
                     for use in module.trial:
                         if use.spec and use.spec.marker == attr:
-                            yield Hit(test, line, "module", use, path, cases)
+                            found.append(Hit(test, line, "module", use, path, cases))
+        if origin == path:
+            yield from found
+        else:
+            # An inherited method: `line` is its def in the base class's file.
+            yield from (replace(hit, def_origin=origin) for hit in found)
 
 
 def function_hits(

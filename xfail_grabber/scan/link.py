@@ -284,7 +284,16 @@ class Linker:
     def _record(self, hit: Hit, path: str) -> list[MutedTest]:
         use: MarkUse = hit.use
         target = Target(
-            path, hit.test, hit.line, hit.scope, hit.param_index, hit.param_id, hit.cases
+            path,
+            hit.test,
+            hit.line,
+            hit.scope,
+            hit.param_index,
+            hit.param_id,
+            hit.cases,
+            # An inherited method: `line` is its def in the base's file (a third file through
+            # a chain of bases).
+            def_path=hit.def_origin,
         )
         spec = use.spec
         if spec is None and use.ref is not None:

@@ -54,6 +54,9 @@ class Target:
     param_index: int | None = None  # a marked pytest.param value: its index ...
     param_id: str | None = None  # ... and pytest's id for it (None: cannot be known)
     cases: int | None = None  # collected items this target stands for (None: unknown)
+    # The file that defines the test function, holding `line`, when it is not `path`: a
+    # method inherited from a base class in another file.
+    def_path: str | None = None
 
 
 UNITTEST_KINDS = {
@@ -258,6 +261,7 @@ def make_record(
         cases=target.cases,
         reason_is_source=reason_is_source,
         mark_path=mark_path if mark_path != target.path else None,
+        def_path=target.def_path if target.def_path != target.path else None,
     )
 
 

@@ -175,6 +175,7 @@ REDASH_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("path", "string", "File"),
     ("test", "string", "Test"),
     ("line", "integer", "Line"),
+    ("def_path", "string", "Def file"),
     ("mark_line", "integer", "Mark line"),
     ("mark_path", "string", "Mark file"),
     ("kind", "string", "Kind"),
