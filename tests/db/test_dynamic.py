@@ -95,7 +95,7 @@ def test_migration_7_from_every_earlier_version(db_url: str, start: int) -> None
         assert [r.mark_path for r in old.muted] == [None, None]
     assert upgrade(db_url) == (start, LATEST)
     with connect(db_url) as db:
-        assert current_version(db) == LATEST == 7
+        assert current_version(db) == LATEST >= 7
     if start:
         migrated = latest_snapshot(db_url)
         assert migrated is not None and migrated.dynamic == ()

@@ -91,8 +91,10 @@ MUTED_COLUMNS_6: tuple[Column, ...] = (
 )
 # Added by migration 7: the file of mark_line when it is not the record's path.
 MUTED_COLUMNS_7: tuple[Column, ...] = (("mark_path", "text", 4096),)
+# Added by migration 8: the file of line (the def) when it is not the record's path.
+MUTED_COLUMNS_8: tuple[Column, ...] = (("def_path", "text", 4096),)
 MUTED_COLUMNS: tuple[Column, ...] = (
-    MUTED_COLUMNS_1 + MUTED_COLUMNS_4 + MUTED_COLUMNS_6 + MUTED_COLUMNS_7
+    MUTED_COLUMNS_1 + MUTED_COLUMNS_4 + MUTED_COLUMNS_6 + MUTED_COLUMNS_7 + MUTED_COLUMNS_8
 )
 # One row per repository and ticket: its status when a push last looked it up (--tickets),
 # for dashboards to join on muted_tests.ticket.
@@ -110,8 +112,10 @@ TICKET_COLUMNS: tuple[Column, ...] = (
 def muted_columns(version: int) -> tuple[Column, ...]:
     """The muted_tests columns a database at schema `version` has (reads of a database
     that could not be migrated, e.g. by a read-only user, still work)."""
-    if version >= 7:
+    if version >= 8:
         return MUTED_COLUMNS
+    if version == 7:
+        return MUTED_COLUMNS_1 + MUTED_COLUMNS_4 + MUTED_COLUMNS_6 + MUTED_COLUMNS_7
     if version == 6:
         return MUTED_COLUMNS_1 + MUTED_COLUMNS_4 + MUTED_COLUMNS_6
     return MUTED_COLUMNS_1 + MUTED_COLUMNS_4 if version >= 4 else MUTED_COLUMNS_1
@@ -259,6 +263,17 @@ def migration_7(db: Db) -> list[str]:
     ]
 
 
+def migration_8(db: Db) -> list[str]:
+    """muted_tests.def_path (NULL in rows stored before); latest_muted_tests with it."""
+    from .views import MUTED_AT_V8, latest_muted_sql
+
+    table = db.names.table(MUTED)
+    return [
+        *(f"ALTER TABLE {table} ADD COLUMN {column_sql(db, c)}" for c in MUTED_COLUMNS_8),
+        *latest_muted_sql(db, MUTED_AT_V8),
+    ]
+
+
 MIGRATIONS: tuple[Callable[[Db], list[str]], ...] = (
     migration_1,
     migration_2,
@@ -267,6 +282,7 @@ MIGRATIONS: tuple[Callable[[Db], list[str]], ...] = (
     migration_5,
     migration_6,
     migration_7,
+    migration_8,
 )
 LATEST = len(MIGRATIONS)
 

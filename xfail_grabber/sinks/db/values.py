@@ -125,6 +125,7 @@ def muted_rows(db: Db, snapshot_id: str, records: Sequence[MutedTest]) -> Sequen
                 r.reason_is_source,
                 *_enrichment(r, t),
                 t(r.mark_path, LIMITS["mark_path"]),
+                t(r.def_path, LIMITS["def_path"]),
             ]
         )
     return rows
@@ -179,6 +180,7 @@ def _raw_rows(snapshot_id: str, records: Sequence[MutedTest]) -> list[tuple[Any,
             *_FIELDS_4(r),
             *_enrichment(r),
             r.mark_path,
+            r.def_path,
         )
         for position, r in enumerate(records)
     ]
@@ -285,6 +287,7 @@ def record_from(row: Sequence[Any]) -> MutedTest:
         ticket_title,
         stale,
         mark_path,
+        def_path,
     ) = row
     seen_at = read_ts(first_seen_at)
     first_seen = None
@@ -324,6 +327,7 @@ def record_from(row: Sequence[Any]) -> MutedTest:
         ticket_title=ticket_title,
         stale=None if stale is None else bool(stale),
         mark_path=mark_path,
+        def_path=def_path,
     )
 
 

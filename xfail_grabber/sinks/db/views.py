@@ -55,6 +55,7 @@ MUTED_AT_V6 = (
     "stale",
 )
 MUTED_AT_V7 = (*MUTED_AT_V6, "mark_path")
+MUTED_AT_V8 = (*MUTED_AT_V7, "def_path")
 
 
 def _q(name: str) -> str:
