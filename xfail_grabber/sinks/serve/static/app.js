@@ -58,10 +58,12 @@ function sourceHref(file, line) {
   return `${base}/blob/${encodeURIComponent(ref)}/${path}#L${line}`;
 }
 
-// The test's file and line; a mark inherited from a base class in another file
+// The test's def: line is in def_path when a test method is inherited from a base class in
+// another file, else in path. A mark inherited from a base class in another file
 // (mark_path) gets its own link, since path:mark_line would point at the wrong file.
 function whereCell(r) {
-  const cell = el("td", { class: "path" }, link(`${r.path}:${r.line}`, sourceHref(r.path, r.line)));
+  const file = r.def_path || r.path;
+  const cell = el("td", { class: "path" }, link(`${file}:${r.line}`, sourceHref(file, r.line)));
   if (r.mark_path) {
     cell.append(el("span", { class: "mark-path" }, "mark: ",
       link(`${r.mark_path}:${r.mark_line}`, sourceHref(r.mark_path, r.mark_line))));
