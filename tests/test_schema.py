@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -95,3 +96,30 @@ def test_served_snapshot_is_valid(repo: Path, tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=30)
+
+
+def test_collect_plugin_output_is_valid(tmp_path: Path) -> None:
+    """The shipped pytest plugin writes `"parser": "pytest"` records (marks pytest applied,
+    outcomes of a real run); the schema takes them, and an inherited test's def_path is the
+    file pytest locates it in, as the scanner says."""
+    project = tmp_path / "project"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "mark_path", project)
+    out = tmp_path / "collected.json"
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("PYTEST_ADDOPTS", None)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p",
+         "xfail_grabber.collect", f"--grabber-json={out}", "-q"],
+        cwd=project, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    collected = valid(json.loads(out.read_text()))
+    assert {r["parser"] for r in collected["muted"]} == {"pytest"}
+    assert any(r["marker"] == "outcome" for r in collected["muted"])  # the setup skip
+    static = tmp_path / "static.json"
+    assert main(["dump", str(project), "--cache-dir", str(tmp_path / "c"), "-o", str(static)]) == 0
+    scanned = {r["nodeid"]: r["def_path"] for r in json.loads(static.read_text())["muted"]}
+    plugin = {r["nodeid"]: r["def_path"] for r in collected["muted"]}
+    assert plugin == scanned
+    assert plugin["tests/test_derived.py::TestMarked::test_inherited"] == "tests/bases.py"
+    assert plugin["tests/test_derived.py::TestMarked::test_own"] is None

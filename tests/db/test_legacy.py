@@ -136,3 +136,22 @@ def test_missing_source_table_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(DatabaseError, match="no such table") as caught:
         import_legacy(f"sqlite:///{tmp_path}/x.db", "nowhere")
     assert "\n" not in str(caught.value)
+
+
+def test_imported_snapshots_validate_against_the_schema(db_url: str, old_table: str) -> None:
+    """Records made from the old table say `"parser": "legacy"`; the shipped JSON Schema takes
+    them, as read back from the database and as `legacy_snapshots` makes them."""
+    import jsonschema
+
+    from xfail_grabber.model import snapshot_schema
+    from xfail_grabber.sinks.db.push import legacy_snapshots
+
+    import_legacy(db_url, old_table)
+    schema = snapshot_schema()
+    stored = [latest_snapshot(db_url, "dcos", branch) for branch in ("master", "1.12")]
+    made = legacy_snapshots(OLD_ROWS)
+    for found in (*stored, *made):
+        assert found is not None
+        data = found.to_dict()
+        jsonschema.validate(data, schema)
+        assert {r["parser"] for r in data["muted"]} == {"legacy"}
