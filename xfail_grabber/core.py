@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
+from datetime import datetime
 from pathlib import Path
 
 from .config import Settings, discovery_from_files
@@ -11,8 +12,10 @@ from .enrich.apply import Enrichment, add_owners, enrich, where_of
 from .model import Snapshot, utc_now
 from .scan.incremental import scan_checkout
 from .scan.tickets import link_tickets
+from .scan.tree import ScanResult
 from .source import Checkout, SourceFile
 from .source.cache import ScanCache, open_scan_cache
+from .source.commit import Revision
 from .source.open import open_source
 from .timings import TIMINGS
 
@@ -57,19 +60,41 @@ def snapshot_of(
     checkout = TimedCheckout(checkout)
     settings = settings.with_discovery(discovery_from_files(checkout.read_root_file))
     result = scan_checkout(checkout, settings, workers=workers, progress=progress, cache=cache)
-    snapshot = Snapshot(
+    return scanned_snapshot(
+        result,
+        Revision(checkout.branch, checkout.commit, checkout.committed_at),
         repo=checkout.repo,
-        branch=checkout.branch,
-        commit=checkout.commit,
-        committed_at=checkout.committed_at,
         scanned_at=utc_now(),
         markers=settings.kinds,
-        muted=link_tickets(result.records, checkout.repo),
+        read=checkout.read_root_file,
+    )
+
+
+def scanned_snapshot(
+    result: ScanResult,
+    revision: Revision,
+    *,
+    repo: str,
+    scanned_at: datetime,
+    markers: tuple[str, ...],
+    read: Callable[[str], bytes | None],
+) -> Snapshot:
+    """The Snapshot of a scan, with what every verb adds to its records: ticket links (they
+    depend on REPOSITORY) and CODEOWNERS owners (`read(path)` reads the scanned commit's
+    files). dump, push and history all build theirs here, so their records agree."""
+    snapshot = Snapshot(
+        repo=repo,
+        branch=revision.branch,
+        commit=revision.commit,
+        committed_at=revision.committed_at,
+        scanned_at=scanned_at,
+        markers=markers,
+        muted=link_tickets(result.records, repo),
         errors=result.errors,
         files_scanned=result.files_scanned,
         dynamic=result.dynamic,
     )
-    return add_owners(snapshot, checkout.read_root_file)
+    return add_owners(snapshot, read)
 
 
 def take_snapshot(

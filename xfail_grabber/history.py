@@ -184,6 +184,7 @@ def scan_history(
     files that changed between them (walk.py). `progress` is called before the first point
     and after each.
     """
+    from .core import scanned_snapshot
     from .source.cache import open_scan_cache
     from .walk import CommitWalk
 
@@ -211,17 +212,14 @@ def scan_history(
         try:
             for point in todo:
                 result = walk.scan(point.commit, point.committed_at)
-                snapshot = Snapshot(
+                # As dump gives it at that commit (ticket links, owners), dated at the point.
+                snapshot = scanned_snapshot(
+                    result,
+                    Revision(head.branch, point.commit, point.committed_at),
                     repo=repo.label,
-                    branch=head.branch,
-                    commit=point.commit,
-                    committed_at=point.committed_at,
                     scanned_at=point.at,
                     markers=walk.settings.kinds,
-                    muted=result.records,
-                    errors=result.errors,
-                    files_scanned=result.files_scanned,
-                    dynamic=result.dynamic,
+                    read=_root_reader(repo, point.commit),
                 )
                 state.done += 1
                 state.commits, state.parsed = walk.counts.commits, walk.counts.parsed
@@ -230,3 +228,21 @@ def scan_history(
                 yield point, snapshot
         finally:
             walk.close()
+
+
+def _root_reader(repo: GitRepository, commit: str) -> Callable[[str], bytes | None]:
+    """`read(path)` for the few files a snapshot reads besides the scan (CODEOWNERS): one
+    `git ls-tree` of their paths at `commit`, then the blobs found, without listing the
+    whole tree again for every point."""
+    from .enrich.apply import blob_ids
+    from .enrich.owners import LOCATIONS
+
+    found = blob_ids(repo.git_dir, commit, list(LOCATIONS))
+
+    def read(path: str) -> bytes | None:
+        if path not in LOCATIONS:
+            found.update(blob_ids(repo.git_dir, commit, [path]))
+        oid = found.get(path)
+        return repo.objects.blob(oid) if oid is not None else None
+
+    return read
