@@ -30,6 +30,7 @@ from .facts import (
     MethodInfo,
     ModuleInfo,
     ParamMark,
+    ParamVia,
     Pending,
 )
 from .flow import body_of, branches
@@ -123,13 +124,16 @@ class Found:
     index: int | None = None  # element of a helper's returned tuple
     written: str | None = None  # the local name of a helper's result
     stack: cst.CSTNode | None = None  # the first decorator of the stack it sits in
+    via: ParamVia | None = None  # on a value of an imported `pytest.param` alias
 
     def use(self) -> MarkUse:
         line = self.snippet.line(self.node) if self.snippet is not None else 0
         if self.pending is not None:
             ref, tail, call = self.pending
-            return MarkUse(line, None, ref, tail, call, self.condition, self.index, self.written)
-        return MarkUse(line, self.spec, condition=self.condition)
+            return MarkUse(
+                line, None, ref, tail, call, self.condition, self.index, self.written, via=self.via
+            )
+        return MarkUse(line, self.spec, condition=self.condition, via=self.via)
 
 
 class Snippet:
@@ -190,6 +194,7 @@ SKIP_EXCEPTIONS = (
 )
 MODULE_SETUP = ("setup_module", "setUpModule")
 HOOK_CALLS = ("add_marker", "applymarker")
+PARAM = "pytest.param"
 IMPERATIVE_NAMES = frozenset({"skip", "xfail", "skipTest", "importorskip", *HOOK_CALLS})
 
 
@@ -332,6 +337,29 @@ class Walker:
     def counts(self, spec: MarkSpec | None) -> bool:
         return spec is not None and kind_of(spec, self.settings.mark_names) is not None
 
+    def param_marks(self, call: cst.Call) -> list[Found] | None:
+        """The marks of a parametrize value made by `pytest.param` under any name
+        (`pytest.param`, `pt.param`, `from pytest import param as p`, `P = pytest.param`),
+        None when the call is anything else (a function of ours that is named `param`). A
+        name imported from the repository may be an alias of it: its marks wait for the
+        linker to say (`via`)."""
+        parts = dotted(call.func)
+        binding = self.bindings.get(parts[0]) if parts else None
+        if parts is None or binding is None:
+            return None
+        via: ParamVia | None = None
+        if binding[0] == "import" and self.is_test:
+            via = (binding[1], tuple(parts[1:]))
+        elif binding[0] != "ext" or self.qualified(call.func) != PARAM:
+            return None
+        marks = []
+        for arg in call.args:
+            if arg.keyword is not None and arg.keyword.value == "marks":
+                marks += self.marks_of(elements(arg.value))
+        for mark in marks:
+            mark.via = via
+        return marks
+
     # -- statements ------------------------------------------------------------------------
 
     def walk_module(self, snippet: Snippet) -> None:
@@ -449,6 +477,14 @@ class Walker:
         return Found(value, spec=spec, snippet=self.current)
 
     def _alias(self, names: list[str], value: cst.BaseExpression) -> None:
+        ref = self._import_alias(value)
+        if ref is not None:
+            for name in names:
+                self.aliases.pop(name, None)
+                self.pending_aliases.pop(name, None)
+                self.named_values.pop(name, None)
+                self._bind(name, ref)
+            return
         found = self.resolve(value)
         several = self.marks_of(elements(value)) if isinstance(value, cst.List | cst.Tuple) else []
         for name in names:
@@ -465,6 +501,26 @@ class Walker:
                 self.bindings[name] = ("aliases", tuple(m.spec for m in several))
             else:
                 self.bindings[name] = ("local",)
+
+    def _import_alias(self, value: cst.BaseExpression) -> ImportRef | None:
+        """`P = pytest.param` or `flaky = helpers.flaky`: the name is bound as if imported
+        (`from pytest import param as P`), so other files follow it as a re-export. Marks
+        (`xf = pytest.mark.xfail`) are aliases of their own (with arguments): not these."""
+        parts = dotted(value)
+        binding = self.bindings.get(parts[0]) if parts else None
+        if parts is None or binding is None:
+            return None
+        if binding[0] == "ext":
+            if self.qualified(value) != PARAM:
+                return None
+            return ImportRef("pytest", 0, "param")
+        if binding[0] != "import":
+            return None
+        ref: ImportRef = binding[1]
+        rest = parts[1:]
+        if ref.name is None and len(rest) == 1:  # `import helpers`; `X = helpers.X`
+            return ImportRef(ref.module, ref.level, rest[0])
+        return ref if not rest else None
 
     def _helper_call(self, targets: list[cst.BaseAssignTargetExpression], value: Any) -> bool:
         """`has_x, requires_x = _importorskip("x")` or `requires_x = skip_if_no("x")`."""
@@ -751,8 +807,8 @@ class Walker:
         made: list[list[Found]] = []  # marks of values a comprehension makes
         for call in calls:
             values, self.current = self._named_values(call, snippet)
-            sets.append(parametrize_cases(call, self._names, self.marks_of, _is_param, values))
-            made.append(comprehension_marks(call, self.marks_of, _is_param))
+            sets.append(parametrize_cases(call, self._names, self.param_marks, values))
+            made.append(comprehension_marks(call, self.param_marks))
         params = []
         for own, cases in enumerate(sets):
             others = _count(sets[:own] + sets[own + 1 :])
@@ -944,8 +1000,8 @@ def emit(
 ) -> None:
     use = hit.use
     target = Target(path, hit.test, hit.line, hit.scope, hit.param_index, hit.param_id, hit.cases)
-    if use.spec is None:
-        if use.ref is not None:
+    if use.spec is None or use.via is not None:
+        if use.ref is not None or use.via is not None:
             pending.append(use.pending(target))
         return
     classified = kind_of(use.spec, settings.mark_names, settings.retry_flaky)
@@ -977,10 +1033,6 @@ def walk_statements(body: Sequence[cst.BaseStatement]) -> Iterator[cst.SimpleSta
 
 
 block = body_of
-
-
-def _is_param(func: cst.BaseExpression) -> bool:
-    return (dotted(func) or [""])[-1] == "param"
 
 
 def _count(sets: list[list[Case[Found]] | None]) -> int | None:

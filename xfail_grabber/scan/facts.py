@@ -25,11 +25,18 @@ class ImportRef:
     name: str | None
 
 
+# A parametrize value made by a name imported from the repository (`P(1, marks=...)` with
+# `from .helpers import P`): its marks count only if the name turns out to be `pytest.param`.
+# The import and the attributes after it, as in a `Pending`.
+ParamVia = tuple[ImportRef, tuple[str, ...]]
+
+
 @dataclass(frozen=True)
 class Pending:
-    """A decorator (or pytestmark entry) that names something imported from the repository."""
+    """A decorator (or pytestmark entry) that names something imported from the repository,
+    or a mark resolved here (`spec`) on a value of an imported `pytest.param` alias (`via`)."""
 
-    ref: ImportRef
+    ref: ImportRef | None
     tail: tuple[str, ...]  # attributes after the imported name: `helpers.marks.flaky` -> (...)
     call: tuple[Arg, ...] | None  # arguments when it is called, else None
     target: Target
@@ -39,6 +46,8 @@ class Pending:
     index: int | None = None
     written: str | None = None  # the local name it was used by (`requires_x`)
     ticket_hint: str | None = None  # a ticket in the comments next to the use
+    spec: MarkSpec | None = None  # the mark, when known here (then `via` is set)
+    via: ParamVia | None = None
 
 
 @dataclass(frozen=True)
@@ -54,9 +63,10 @@ class MarkUse:
     index: int | None = None
     written: str | None = None
     ticket_hint: str | None = None  # a ticket in the comments next to the mark
+    via: ParamVia | None = None  # on a value of an imported `pytest.param` alias
 
     def pending(self, target: Target) -> Pending:
-        assert self.ref is not None
+        assert self.ref is not None or self.via is not None
         return Pending(
             self.ref,
             self.tail,
@@ -67,6 +77,8 @@ class MarkUse:
             self.index,
             self.written,
             self.ticket_hint,
+            self.spec if self.ref is None else None,
+            self.via,
         )
 
 

@@ -166,6 +166,7 @@ def select(
     local_names: set[str] = set()
     classes: dict[str, int] = {}
     imported = _imported_names(tree)
+    roots = imported | _param_roots(tree)
     helper_results: set[str] = set()
     for index, node in enumerate(tree.body):
         if isinstance(node, ast.Import | ast.ImportFrom):
@@ -177,6 +178,13 @@ def select(
             # decorators (looked for below, like imported names).
             wanted[index] = True
             helper_results |= _assigned_names(node)
+        elif _renames(node, roots):
+            # `P = pytest.param`, `retry = helpers.retry`: anything that uses the new name
+            # may hold a mark (taken below, like an alias).
+            wanted[index] = True
+            local_names |= _assigned_names(node)
+    if local_names:
+        pattern = keyword_pattern([*settings.mark_names, *extra_names, *local_names])
     # Assignments that make mark aliases, then anything that mentions them, until no new
     # alias appears (an alias of an alias of an alias...).
     for _ in range(MAX_ALIAS_ROUNDS):
@@ -293,6 +301,32 @@ def _calls_imported(node: ast.stmt, imported: set[str]) -> bool:
         return False
     func = node.value.func
     return isinstance(func, ast.Name) and func.id in imported
+
+
+def _renames(node: ast.stmt, roots: set[str]) -> bool:
+    """`P = pytest.param`, `P = param` or `X = helpers.X` (an imported name): an assignment
+    of a dotted name the walker binds as an import."""
+    if not isinstance(node, ast.Assign):
+        return False
+    value = node.value
+    last = value.attr if isinstance(value, ast.Attribute) else None
+    while isinstance(value, ast.Attribute):
+        value = value.value
+    if not isinstance(value, ast.Name):
+        return False
+    return last == "param" or value.id == "param" or value.id in roots
+
+
+def _param_roots(tree: ast.Module) -> set[str]:
+    """Names imports bind to pytest (`import pytest as pt`) or pytest.param (`from pytest
+    import param as p`)."""
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            names.update(a.asname for a in node.names if a.asname and "pytest" in a.name)
+        elif isinstance(node, ast.ImportFrom) and "pytest" in (node.module or ""):
+            names.update(a.asname for a in node.names if a.asname and a.name == "param")
+    return names
 
 
 def _imported_names(tree: ast.Module) -> set[str]:

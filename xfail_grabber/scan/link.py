@@ -17,7 +17,16 @@ from ..config import Settings
 from ..model import MutedTest
 from ..timings import TIMINGS
 from .classes import Hit, class_hits, collected, is_testcase
-from .facts import BaseRef, ClassInfo, FileFacts, ImportRef, MarkUse, ModuleInfo, Pending
+from .facts import (
+    BaseRef,
+    ClassInfo,
+    FileFacts,
+    ImportRef,
+    MarkUse,
+    ModuleInfo,
+    ParamVia,
+    Pending,
+)
 from .marks import (
     KNOWN_MODULES,
     Arg,
@@ -74,9 +83,12 @@ class Linker:
         return None
 
     def wanted_bases(self, paths: set[str]) -> dict[str, set[str]]:
-        """Files (among `paths`) that define an imported base of a test class but were not
-        parsed for it: path -> class names to look for."""
+        """Files (among `paths`) that define an imported base of a test class, or an imported
+        name parametrize values are made by (`P(1, marks=...)`), but were not parsed for it
+        (a module that only says `P = pytest.param` mentions no marker word): path -> names
+        to look for."""
         wanted: dict[str, set[str]] = {}
+        self._wanted_params(paths, wanted)
         work: list[tuple[str, ClassInfo]] = [
             (f.path, info) for f in self.facts.values() for info in f.open_classes
         ]
@@ -93,18 +105,11 @@ class Linker:
                     continue
                 if base[0] != "import":
                     continue
-                ref, tail = base[1], base[2]
-                assert isinstance(ref, ImportRef) and isinstance(tail, tuple)
-                if ref.name is None and len(tail) == 1:
-                    name = tail[0]
-                elif ref.name is not None and not tail:
-                    name = ref.name
-                elif ref.name is not None and len(tail) == 1:  # `from tests import base`
-                    ref, name = ImportRef(f"{ref.module}.{ref.name}", ref.level, None), tail[0]
-                else:
+                assert isinstance(base[1], ImportRef) and isinstance(base[2], tuple)
+                named = _named(base[1], base[2])
+                if named is None:
                     continue
-                if ref.level == 0 and ref.module.split(".")[0] in KNOWN_MODULES:
-                    continue
+                ref, name = named
                 for candidate in module_candidates(ref, path):
                     if candidate in paths:
                         known = self.facts.get(candidate)
@@ -114,6 +119,24 @@ class Linker:
                             wanted.setdefault(candidate, set()).add(name)
                         break
         return wanted
+
+    def _wanted_params(self, paths: set[str], wanted: dict[str, set[str]]) -> None:
+        vias = {(f.path, u.via) for f in self.facts.values() for u in f.pending if u.via}
+        for importer, via in vias:
+            ref, tail = via
+            for _ in range(MAX_HOPS):
+                named = _named(ref, tail)
+                candidates = module_candidates(named[0], importer) if named else []
+                candidate = next((c for c in candidates if c in paths), None)
+                if named is None or candidate is None:
+                    break
+                name, known = named[1], self.facts.get(candidate)
+                if known is not None and name in known.imports:  # a re-export: follow it
+                    ref, tail, importer = known.imports[name], (), candidate
+                    continue
+                if known is None or name not in known.aliases:
+                    wanted.setdefault(candidate, set()).add(name)
+                break
 
     def resolve(
         self,
@@ -174,11 +197,20 @@ class Linker:
             return self.resolve(facts.imports[name], tail, call, path, hops + 1)
         return None
 
+    def is_param(self, via: ParamVia, importer: str) -> bool:
+        """Does an imported name (`from .helpers import P`) stand for `pytest.param`?"""
+        made = self.resolve(via[0], via[1], None, importer)
+        return made is not None and made.qualname == "pytest.param"
+
     @TIMINGS.timed("link")
     def records(self, pending: Iterable[Pending], importer: str) -> list[MutedTest]:
         result = []
         for use in pending:
-            spec = self.resolve(use.ref, use.tail, use.call, importer, index=use.index)
+            if use.via is not None and not self.is_param(use.via, importer):
+                continue
+            spec = use.spec
+            if use.ref is not None:
+                spec = self.resolve(use.ref, use.tail, use.call, importer, index=use.index)
             if spec is None:
                 continue
             if use.written:
@@ -295,6 +327,8 @@ class Linker:
             # a chain of bases).
             def_path=hit.def_origin,
         )
+        if use.via is not None and not self.is_param(use.via, hit.origin):
+            return []
         spec = use.spec
         if spec is None and use.ref is not None:
             spec = self.resolve(use.ref, use.tail, use.call, hit.origin, index=use.index)
@@ -318,6 +352,22 @@ class Linker:
                 mark_path=hit.origin,
             )
         ]
+
+
+def _named(ref: ImportRef, tail: tuple[str, ...]) -> tuple[ImportRef, str] | None:
+    """The module and the name in it that an imported name with attributes stands for (None:
+    outside the repository, or deeper than a module's attribute)."""
+    if ref.name is None and len(tail) == 1:
+        name = tail[0]
+    elif ref.name is not None and not tail:
+        name = ref.name
+    elif ref.name is not None and len(tail) == 1:  # `from tests import base`
+        ref, name = ImportRef(f"{ref.module}.{ref.name}", ref.level, None), tail[0]
+    else:
+        return None
+    if ref.level == 0 and ref.module.split(".")[0] in KNOWN_MODULES:
+        return None
+    return ref, name
 
 
 def _named_testcase(base: BaseRef) -> bool:

@@ -200,8 +200,9 @@ def argnames_of(node: cst.BaseExpression) -> list[str] | None:
     return None
 
 
-def is_param_call(node: cst.BaseExpression, is_param: Callable[[cst.BaseExpression], bool]) -> bool:
-    return isinstance(node, cst.Call) and is_param(node.func)
+# The marks of a value that is a `pytest.param(...)` call (its `marks=`), None for any other
+# value: the caller decides what `pytest.param` is (an alias, an import) and what is not.
+ParamMarks = Callable[[cst.Call], list[M] | None]
 
 
 def arguments(
@@ -215,33 +216,21 @@ def arguments(
     return names_node, values_node, keywords
 
 
-def comprehension_marks(
-    call: cst.Call,
-    marks_of: Callable[[Iterator[cst.BaseExpression]], list[M]],
-    is_param: Callable[[cst.BaseExpression], bool],
-) -> list[M]:
+def comprehension_marks(call: cst.Call, param_marks: ParamMarks[M]) -> list[M]:
     """Marks of `[pytest.param(x, marks=...) for x in ...]` values: which values and how many
     cannot be known, so the caller records them once, as `test[?]`."""
     values = arguments(call)[1]
     if not isinstance(values, cst.ListComp | cst.GeneratorExp | cst.SetComp):
         return []
     element = values.elt
-    if not is_param_call(element, is_param):
-        return []
-    assert isinstance(element, cst.Call)
-    return [
-        m
-        for a in element.args
-        if a.keyword and a.keyword.value == "marks"
-        for m in marks_of(elements(a.value))
-    ]
+    marks = param_marks(element) if isinstance(element, cst.Call) else None
+    return marks or []
 
 
 def parametrize_cases(
     call: cst.Call,
     names: Names,
-    marks_of: Callable[[Iterator[cst.BaseExpression]], list[M]],
-    is_param: Callable[[cst.BaseExpression], bool],
+    param_marks: ParamMarks[M],
     values: cst.BaseExpression | None = None,
 ) -> list[Case[M]] | None:
     """The cases of one parametrize call, or None when its values cannot be listed.
@@ -287,17 +276,15 @@ def parametrize_cases(
         case_id: str | None = None
         decided = False
         parts: Sequence[cst.BaseExpression] | None = [value]
-        if is_param_call(value, is_param):
+        param = param_marks(value) if isinstance(value, cst.Call) else None
+        if param is not None:
             assert isinstance(value, cst.Call)
+            marks = param
             parts = [a.value for a in value.args if a.keyword is None]
             if any(a.star for a in value.args if a.keyword is None):
                 parts = None
             for arg in value.args:
-                if arg.keyword is None:
-                    continue
-                if arg.keyword.value == "marks":
-                    marks = marks_of(elements(arg.value))
-                elif arg.keyword.value == "id":
+                if arg.keyword is not None and arg.keyword.value == "id":
                     ok, id_value = constant(arg.value)
                     if ok and isinstance(id_value, str):
                         case_id, decided = ascii_escaped(id_value), True

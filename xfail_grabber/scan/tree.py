@@ -34,7 +34,7 @@ from .facts import FileFacts
 
 log = logging.getLogger("xfail_grabber.scan")
 
-SCANNER_VERSION = "4"  # 4: param marks, cases and ticket hints in the facts
+SCANNER_VERSION = "5"  # 5: pytest.param aliases, helper templates that follow locals
 PARALLEL_MIN_FILES = 16
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 NEGATIVE = b"-"  # cache value: the file mentions no marker word
