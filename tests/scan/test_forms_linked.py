@@ -67,7 +67,7 @@ def test_helper_made_marks_in_the_same_file():
             'not safe_import("pkg", min_version="1.2")',
             27,
         ),
-        ("test_c", "xfail", "xfail_on", '"broken on " + "win32"', None, 30),
+        ("test_c", "xfail", "xfail_on", "broken on win32", None, 30),
     ]
 
 

@@ -1,8 +1,9 @@
 """The scanner against pytest itself: every fixture form is checked by running real pytest.
 
-tests/fixtures/pytest_forms is a project pytest can collect and run (helper-made marks,
-classes inherited across files, setup skips, twisted trial attributes, module and body
-control flow, importorskip, hooks). pytest runs it twice through the shipped
+tests/fixtures/pytest_forms is a project pytest can collect and run (helper-made marks and
+the reasons and conditions they build in steps, `pytest.param` under other names, classes
+inherited across files, setup skips, twisted trial attributes, module and body control flow,
+importorskip, hooks). pytest runs it twice through the shipped
 plugin (`-p xfail_grabber.collect`): `--collect-only` gives the marks pytest applied to each
 item, a run with `-rsxX` gives which items were skipped or xfailed; `crosscheck.compare`
 then says what the static scan missed or added. Both lists must be empty.
@@ -13,7 +14,10 @@ Static-only, and why (tests/fixtures/static_forms, checked by the unit tests ins
 - conditional mutes (skipif, a skip under `if`) are compared as marks, but whether they fire
   depends on the machine, so a run does not confirm or refute them;
 - `add_marker` in hooks: pytest applies it, the scanner lists the site in `dynamic` instead
-  (which tests it hits is known only at run time), so those items are expected as `missed`.
+  (which tests it hits is known only at run time), so those items are expected as `missed`;
+- a helper's reason that a branch decides on the machine (`if sys.platform...: reason = ...`)
+  is kept as source text (`reason`), and a condition that names a local the helper changes in
+  a loop keeps the name: pytest's value for them is not compared (SOURCE_REASONS, KEPT_LOCALS).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import os
 import shutil
 import subprocess
 import sys
+from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
@@ -38,6 +43,16 @@ DYNAMIC_ITEMS = {
 }
 # A mark in a module-level `else:` branch this machine does not take.
 UNTAKEN_BRANCHES = {("tests/test_module_append.py::test_c", "skip")}
+# Files whose records must match pytest's in reason and condition too, not only in kind.
+EXACT_FILES = (
+    "tests/test_helper_templates.py",
+    "tests/test_param_aliases.py",
+    "tests/test_param_local.py",
+)
+# A helper's reason a branch decides where the helper runs: the scan keeps the source text.
+SOURCE_REASONS = {"tests/test_helper_templates.py::test_platform": "reason"}
+# A condition naming a local the helper changes in a loop: the scan keeps the name.
+KEPT_LOCALS = {"tests/test_helper_templates.py::test_each": "len(missing) > 0"}
 
 
 def run_pytest(root: Path, out: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -81,16 +96,45 @@ def static(project: Path, tmp_path_factory: pytest.TempPathFactory) -> list[dict
     return load(out)
 
 
-def test_collected_marks_agree_with_the_scan(project: Path, static: list[dict]) -> None:
+@pytest.fixture(scope="module")
+def collected(project: Path) -> list[dict]:
     out = project.parent / "collected.json"
     proc = run_pytest(project, out, "--collect-only", "-q")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    collected = load(out)
+    return load(out)
+
+
+def test_collected_marks_agree_with_the_scan(static: list[dict], collected: list[dict]) -> None:
     comparison = compare(static, collected)
     assert not comparison.added, comparison.added
     assert {d.nodeid for d in comparison.missed} <= DYNAMIC_ITEMS, comparison.missed
     assert {(d.nodeid, d.kind) for d in comparison.unconfirmed} == UNTAKEN_BRANCHES
     assert comparison.compared >= 20  # the forms really produced marks to compare
+
+
+def test_reasons_and_conditions_agree_with_pytest(
+    static: list[dict], collected: list[dict]
+) -> None:
+    """Helper-made marks and marks on aliased `pytest.param` values, record for record: the
+    reason pytest got, and each condition the scan wrote (a helper's locals substituted),
+    evaluated here, gives the value pytest got."""
+    mine = {(r["nodeid"], r["kind"]): r for r in static if r["path"] in EXACT_FILES}
+    theirs = {(r["nodeid"], r["kind"]): r for r in collected if r["path"] in EXACT_FILES}
+    assert mine.keys() == theirs.keys()
+    assert len(mine) == 17
+    for key, record in mine.items():
+        nodeid = key[0]
+        if nodeid in SOURCE_REASONS:
+            assert (record["reason"], record["reason_is_source"]) == (SOURCE_REASONS[nodeid], True)
+        else:
+            assert (record["reason"], record["reason_is_source"]) == (theirs[key]["reason"], False)
+        condition = record["condition"]
+        if nodeid in KEPT_LOCALS:
+            assert condition == KEPT_LOCALS[nodeid]
+        elif condition is not None:
+            # The fixture's helpers name only these; a kept local would raise NameError here.
+            value = eval(condition, {"find_spec": find_spec, "sys": sys})  # noqa: S307
+            assert str(bool(value)) == theirs[key]["condition"], (key, condition)
 
 
 def test_run_outcomes_agree_with_the_scan(project: Path, static: list[dict]) -> None:

@@ -144,17 +144,25 @@ class ModuleInfo:
     trial: tuple[MarkUse, ...] = ()
 
 
+# A piece of a string a helper builds: text, or the Nth parameter's value as `f"{x}"` formats
+# it (N), as `f"{x!r}"` does (("r", N)), or as `"..." + x` takes it (("+", N): a string), or
+# the pieces of one branch, chosen by a test on the Nth parameter: (test, N, then, else) with
+# test "if", "if not", "is None" or "is not None".
+Piece = str | int | tuple[str, int] | tuple[str, int, tuple["Piece", ...], tuple["Piece", ...]]
+
+
 @dataclass(frozen=True)
 class Helper:
     """A module-level function that returns a mark (or a tuple holding marks).
 
-    `returns` holds (tuple index or None for the whole value, template); a template's
-    argument texts hold `\\x00N\\x00` where the helper used its Nth parameter.
+    `returns` holds (tuple index or None for the whole value, template, pieces); a
+    template's argument texts hold `\\x00N\\x00` where the helper used its Nth parameter, and
+    an argument that is a string built from literals and parameters has its pieces.
     """
 
     params: tuple[str, ...]
     defaults: tuple[tuple[str, Arg], ...]
-    returns: tuple[tuple[int | None, MarkSpec, tuple[tuple[str | int, ...] | None, ...]], ...]
+    returns: tuple[tuple[int | None, MarkSpec, tuple[tuple[Piece, ...] | None, ...]], ...]
 
 
 @dataclass(frozen=True)

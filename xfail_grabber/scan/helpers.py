@@ -2,22 +2,36 @@
 
     def _importorskip(modname, minversion=None):
         ...
+        has = find_spec(modname) is not None
         reason = f"requires {modname}"
         return has, pytest.mark.skipif(not has, reason=reason)
 
-becomes a `Helper` whose second returned value is `skipif(not has, reason=<requires
-{0}>)`; `template.instantiate` fills it in for `_importorskip("x")`.
+becomes a `Helper` whose second returned value is `skipif(not (find_spec(<0>) is not None),
+reason=<requires {0}>)`; `template.instantiate` fills it in for `_importorskip("x")`.
+
+The helper's locals are followed the way Python runs the body, as far as that can be known
+without running it: straight-line assignments at the top of the body (a reassignment, `+=`)
+give a name its value from there on, and a mark sees the values its arguments had where it
+was made. A top-level `if` whose branches only assign names gives them both values; a string
+built from them is decided where the helper is called when the test is one of its parameters
+(`if min_version: msg += f" >= {min_version}"`, as pandas' `skip_if_no` does), and is
+otherwise kept as written. A name whose value depends on running code is kept as written,
+never replaced by one of its values: one assigned in a loop, a `try`, a `with` or any other
+branch (or as a loop variable, an `except ... as`, an import, a walrus), changed in place
+(`names.append(x)`, `d[k] = v`), or bound to a mutable display (`[]`, `{}`). The same goes
+for a parameter the body assigns that way: the call's argument may not be what the mark sees.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Union
 
 import libcst as cst
 
-from .facts import Helper
+from .facts import Helper, Piece
 from .flow import body_of, branches
 from .marks import Arg, MarkSpec
 
@@ -25,45 +39,82 @@ if TYPE_CHECKING:
     from .cst import Walker
 
 MAX_LOCAL_HOPS = 4
+# A parameter inside a template's source text, while it is built (a cst.Name must be an
+# identifier); `template.PLACEHOLDER` in the template itself.
+PARAM_NAME = "__grabber_param_{}__"
+PARAM_TEXT = re.compile(r"\b__grabber_param_([0-9]+)__\b")
+# Values that are not one value (a name bound to them may change in place) or that bind
+# names of their own: a local bound to one of these is kept as written.
+OPAQUE_VALUES = (
+    cst.List,
+    cst.Dict,
+    cst.Set,
+    cst.ListComp,
+    cst.SetComp,
+    cst.DictComp,
+    cst.GeneratorExp,
+    cst.Lambda,
+    cst.Yield,
+    cst.Await,
+    cst.NamedExpr,
+)
+SCOPES = (cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A local's value where it was assigned, and what the names in it meant there."""
+
+    expr: cst.BaseExpression
+    env: Env
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A local given a value in each branch of a top-level `if` (`test` seen in `env`)."""
+
+    test: cst.BaseExpression
+    env: Env
+    then: Value
+    orelse: Value
+
+
+# A name's value: where it was assigned (Bound, Choice), a parameter's number (int), or None:
+# known to be unknown.
+Value = Union[Bound, Choice, int, None]  # noqa: UP007 - a runtime alias: `|` needs classes
+Env = Mapping[str, Value]
 
 
 def build_helper(node: cst.FunctionDef, walker: Walker) -> Helper | None:
     from .cst import literal, source_of, to_args
 
-    returns: list[cst.BaseExpression] = []
-    local: dict[str, cst.BaseExpression] = {}
-    _collect(body_of(node.body), returns, local)
-    if not returns:
-        return None
-    params = [
-        p.name.value
-        for p in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params)
-    ]
-    for name in params:
-        local.pop(name, None)
+    body = body_of(node.body)
+    if not _returns_something(body):
+        return None  # most functions (their bodies are blanked unless they may return marks)
+    declared = (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params)
+    params = [p.name.value for p in declared]
+    opaque = _opaque(body)
+    start: dict[str, Value] = {
+        name: None if name in opaque else index for index, name in enumerate(params)
+    }
+    returns: list[tuple[cst.BaseExpression, Env]] = []
+    firsts: dict[str, Bound] = {}
+    _walk(body, start, True, opaque, returns, firsts)
     defaults = []
-    for p in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params):
+    for p in declared:
         if p.default is not None:
             ok, value = literal(p.default)
             defaults.append((p.name.value, Arg(None, source_of(p.default), value, ok)))
 
-    def deref(expr: cst.BaseExpression) -> cst.BaseExpression:
-        for _ in range(MAX_LOCAL_HOPS):
-            if isinstance(expr, cst.Name) and expr.value in local:
-                expr = local[expr.value]
-            else:
-                break
-        return expr
-
-    made: list[tuple[int | None, MarkSpec, tuple[tuple[str | int, ...] | None, ...]]] = []
-    for value in returns:
-        value = deref(value)
-        items: list[tuple[int | None, cst.BaseExpression]]
+    made: list[tuple[int | None, MarkSpec, tuple[tuple[Piece, ...] | None, ...]]] = []
+    for value, env in returns:
+        value, env = _deref(value, env, firsts)
+        items: list[tuple[int | None, cst.BaseExpression, Env]]
         if isinstance(value, cst.Tuple):
-            items = [(i, deref(e.value)) for i, e in enumerate(value.elements)]
+            items = [(i, *_deref(e.value, env, firsts)) for i, e in enumerate(value.elements)]
         else:
-            items = [(None, value)]
-        for index, expr in items:
+            items = [(None, value, env)]
+        for index, expr, where in items:
             if any(i == index for i, _, _ in made):
                 continue
             found = walker.resolve(expr)
@@ -71,16 +122,18 @@ def build_helper(node: cst.FunctionDef, walker: Walker) -> Helper | None:
                 continue
             spec = found.spec
             call_args = expr.args if isinstance(expr, cst.Call) else ()
-            args, pieces = [], []
+            args: list[Arg] = []
+            pieces: list[tuple[Piece, ...] | None] = []
             for arg, raw in zip(to_args(call_args), call_args, strict=True):
-                target = deref(raw.value)
-                text = _placeholders(source_of(target), params)
-                if target is raw.value:
-                    args.append(Arg(arg.name, text, arg.value, arg.literal))
-                else:
-                    ok, result = literal(target)
-                    args.append(Arg(arg.name, text, result, ok))
-                pieces.append(_pieces(target, params))
+                if arg.name is not None and arg.name.startswith("*"):
+                    args.append(arg)
+                    pieces.append(None)
+                    continue
+                target = _expand(raw.value, where, 0, False)
+                text = PARAM_TEXT.sub(lambda m: f"\x00{m.group(1)}\x00", source_of(target))
+                ok, result = literal(target)
+                args.append(Arg(arg.name, text, result, ok))
+                pieces.append(_pieces(_expand(raw.value, where, 0, True)))
             # A mark alias returned as is keeps its own arguments.
             kept = spec.args[: len(spec.args) - len(args)] if args else spec.args
             made.append(
@@ -95,53 +148,363 @@ def build_helper(node: cst.FunctionDef, walker: Walker) -> Helper | None:
     return Helper(tuple(params), tuple(defaults), tuple(made))
 
 
-def _collect(
+def _returns_something(body: Sequence[cst.BaseStatement]) -> bool:
+    for stmt in body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            if any(isinstance(s, cst.Return) and s.value is not None for s in stmt.body):
+                return True
+        elif not isinstance(stmt, cst.FunctionDef | cst.ClassDef) and any(
+            _returns_something(inner) for inner, _ in branches(stmt, None)
+        ):
+            return True
+    return False
+
+
+def _walk(
     body: Sequence[cst.BaseStatement],
-    returns: list[cst.BaseExpression],
-    local: dict[str, cst.BaseExpression],
+    env: dict[str, Value],
+    top: bool,
+    opaque: set[str],
+    returns: list[tuple[cst.BaseExpression, Env]],
+    firsts: dict[str, Bound],
 ) -> None:
+    """Returns with the locals they see, locals' first values (to find a returned mark even
+    when it is assigned in a branch); `env` moves along the top level of the body."""
     for stmt in body:
         if isinstance(stmt, cst.SimpleStatementLine):
             for small in stmt.body:
                 if isinstance(small, cst.Return) and small.value is not None:
-                    returns.append(small.value)
-                elif isinstance(small, cst.Assign) and len(small.targets) == 1:
-                    target = small.targets[0].target
-                    if isinstance(target, cst.Name) and target.value not in local:
-                        local[target.value] = small.value
+                    returns.append((small.value, dict(env)))
+                    continue
+                assigned: list[tuple[str, cst.BaseExpression]] = []
+                if isinstance(small, cst.Assign):
+                    names = [t.target for t in small.targets if isinstance(t.target, cst.Name)]
+                    assigned = [(n.value, small.value) for n in names]
+                elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                    if isinstance(small.target, cst.Name):
+                        assigned = [(small.target.value, small.value)]
+                elif isinstance(small, cst.AugAssign) and isinstance(small.target, cst.Name):
+                    name = small.target.value
+                    if isinstance(small.operator, cst.AddAssign) and env.get(name) is not None:
+                        # `reason += "..."`: `reason + "..."` with the value it had
+                        grown = cst.BinaryOperation(cst.Name(name), cst.Add(), small.value)
+                        assigned = [(name, grown)]
+                    elif top:
+                        env[name] = None
+                for name, value in assigned:
+                    bound = Bound(value, dict(env))
+                    firsts.setdefault(name, bound)
+                    if top and name not in opaque:
+                        env[name] = bound
+        elif top and isinstance(stmt, cst.If) and _assigns_only(stmt):
+            _choose(stmt, env, opaque, returns, firsts)
         elif not isinstance(stmt, cst.FunctionDef | cst.ClassDef):
             for inner, _ in branches(stmt, None):
-                _collect(inner, returns, local)
+                _walk(inner, dict(env), False, opaque, returns, firsts)
 
 
-def _placeholders(text: str, params: list[str]) -> str:
-    if not params:
-        return text
-    # A parameter's name, but not an attribute (`x.name`) or a keyword (`name=`).
-    names = "|".join(re.escape(p) for p in params)
-    pattern = r"(?<![\w.])(" + names + r")(?!\w)(?!\s*=(?!=))"
-    return re.sub(pattern, lambda m: f"\x00{params.index(m.group(1))}\x00", text)
+def _choose(
+    stmt: cst.If,
+    env: dict[str, Value],
+    opaque: set[str],
+    returns: list[tuple[cst.BaseExpression, Env]],
+    firsts: dict[str, Bound],
+) -> None:
+    """`if test: a = ... else: a = ...` (elif, or no else): each name the branches assign
+    gets a Choice between its values after each branch."""
+    then = dict(env)
+    _walk(body_of(stmt.body), then, True, opaque, returns, firsts)
+    orelse = dict(env)
+    if isinstance(stmt.orelse, cst.If):
+        _choose(stmt.orelse, orelse, opaque, returns, firsts)
+    elif isinstance(stmt.orelse, cst.Else):
+        _walk(body_of(stmt.orelse.body), orelse, True, opaque, returns, firsts)
+    test_env = dict(env)
+    for name in then.keys() | orelse.keys():
+        first, second = then.get(name), orelse.get(name)
+        if first is second:
+            continue
+        both = first is not None and second is not None
+        env[name] = Choice(stmt.test, test_env, first, second) if both else None
 
 
-def _pieces(expr: cst.BaseExpression, params: list[str]) -> tuple[str | int, ...] | None:
-    """An f-string's parts: text, and parameter numbers where it formats a parameter."""
-    from .cst import source_of
+def _assigns_only(stmt: cst.If) -> bool:
+    """Branches that only assign names (`a = ...`, `a += ...`), elif and else included."""
+    node: cst.If | cst.Else | None = stmt
+    while node is not None:
+        for line in body_of(node.body):
+            if not isinstance(line, cst.SimpleStatementLine):
+                return False
+            for small in line.body:
+                if isinstance(small, cst.Assign):
+                    targets = [t.target for t in small.targets]
+                elif isinstance(small, cst.AugAssign | cst.AnnAssign):
+                    targets = [small.target]
+                elif isinstance(small, cst.Pass):
+                    targets = []
+                else:
+                    return False
+                if not all(isinstance(t, cst.Name) for t in targets):
+                    return False
+        node = node.orelse if isinstance(node, cst.If) else None
+    return True
 
+
+def _deref(
+    expr: cst.BaseExpression, env: Env, firsts: dict[str, Bound]
+) -> tuple[cst.BaseExpression, Env]:
+    """A returned name's value. One assigned in a branch gives its first value here: which
+    mark a helper returns is worth a record even when a branch decides it."""
+    for _ in range(MAX_LOCAL_HOPS):
+        if not isinstance(expr, cst.Name) or isinstance(env.get(expr.value), int):
+            break
+        bound = env.get(expr.value)
+        if not isinstance(bound, Bound):
+            bound = firsts.get(expr.value)
+        if bound is None:
+            break
+        expr, env = bound.expr, bound.env
+    return expr, env
+
+
+def _expand(expr: cst.BaseExpression, env: Env, depth: int, choose: bool) -> cst.BaseExpression:
+    """The expression with its locals replaced by their values and its parameters by
+    placeholders; a replacement is parenthesized unless it is an atom. A local a branch
+    decides is kept as written, or with `choose`, becomes `a if test else b`."""
+    if isinstance(expr, cst.Name):
+        return _value_of(expr, env, depth, choose, top=True)
+    return expr.visit(_Substitute(env, depth, choose))  # type: ignore[return-value]
+
+
+def _value_of(name: cst.Name, env: Env, depth: int, choose: bool, top: bool) -> cst.BaseExpression:
+    result = _resolved(name, env.get(name.value), depth, choose)
+    return result if top else _paren(result)
+
+
+def _resolved(name: cst.Name, value: Value, depth: int, choose: bool) -> cst.BaseExpression:
+    if isinstance(value, int):
+        return name.with_changes(value=PARAM_NAME.format(value))
+    if depth >= MAX_LOCAL_HOPS:
+        return name
+    if isinstance(value, Bound) and not isinstance(value.expr, OPAQUE_VALUES):
+        return _expand(value.expr, value.env, depth + 1, choose)
+    if isinstance(value, Choice) and choose:
+        return cst.IfExp(
+            test=_expand(value.test, value.env, depth + 1, choose),
+            body=_paren(_resolved(name, value.then, depth + 1, choose)),
+            orelse=_paren(_resolved(name, value.orelse, depth + 1, choose)),
+        )
+    return name
+
+
+def _paren(expr: cst.BaseExpression) -> cst.BaseExpression:
+    if isinstance(expr, ATOMS) or getattr(expr, "lpar", None):
+        return expr
+    return expr.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+
+
+ATOMS = (
+    cst.Name,
+    cst.Attribute,
+    cst.Call,
+    cst.Subscript,
+    cst.SimpleString,
+    cst.ConcatenatedString,
+    cst.FormattedString,
+    cst.Integer,
+    cst.Float,
+    cst.Imaginary,
+    cst.List,
+    cst.Dict,
+    cst.Set,
+)
+
+
+class _Substitute(cst.CSTTransformer):
+    def __init__(self, env: Env, depth: int, choose: bool) -> None:
+        super().__init__()
+        self.env = env
+        self.depth = depth
+        self.choose = choose
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return not isinstance(node, SCOPES)  # names bound inside: left as written
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.BaseExpression:
+        return _value_of(updated, self.env, self.depth, self.choose, top=False)
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.Attribute:
+        return updated.with_changes(attr=original.attr)  # `x.name`: not the local `name`
+
+    def leave_Arg(self, original: cst.Arg, updated: cst.Arg) -> cst.Arg:
+        return updated.with_changes(keyword=original.keyword)  # `f(name=...)`
+
+
+def _opaque(body: Sequence[cst.BaseStatement]) -> set[str]:
+    """Names whose value at a point cannot be known by reading the top level in order."""
+    names: set[str] = set()
+    _opaque_statements(body, True, names)
+    for walrus in _NamedExprs.of(body):
+        if isinstance(walrus.target, cst.Name):
+            names.add(walrus.target.value)
+    return names
+
+
+def _opaque_statements(body: Sequence[cst.BaseStatement], top: bool, names: set[str]) -> None:
+    for stmt in body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                _opaque_small(small, top, names)
+            continue
+        if isinstance(stmt, cst.FunctionDef | cst.ClassDef):
+            names.add(stmt.name.value)
+            continue
+        if top and isinstance(stmt, cst.If) and _assigns_only(stmt):
+            for inner, _ in branches(stmt, None):
+                _opaque_statements(inner, True, names)  # followed: see _choose
+            continue
+        if isinstance(stmt, cst.For):
+            names.update(_target_names(stmt.target))
+        elif isinstance(stmt, cst.With):
+            for item in stmt.items:
+                if item.asname is not None:
+                    names.update(_target_names(item.asname.name))
+        elif isinstance(stmt, cst.Try | cst.TryStar):
+            for handler in stmt.handlers:
+                if handler.name is not None:
+                    names.update(_target_names(handler.name.name))
+        for inner, _ in branches(stmt, None):
+            _opaque_statements(inner, False, names)
+
+
+def _opaque_small(small: cst.BaseSmallStatement, top: bool, names: set[str]) -> None:
+    targets: list[cst.BaseExpression] = []
+    if isinstance(small, cst.Assign):
+        targets = [t.target for t in small.targets]
+    elif isinstance(small, cst.AnnAssign | cst.AugAssign | cst.Del):
+        targets = [small.target]
+    elif isinstance(small, cst.Global | cst.Nonlocal):
+        names.update(n.name.value for n in small.names)
+    elif isinstance(small, cst.Import | cst.ImportFrom) and not isinstance(
+        small.names, cst.ImportStar
+    ):
+        for alias in small.names:
+            bound: cst.BaseExpression = alias.asname.name if alias.asname else alias.name
+            while isinstance(bound, cst.Attribute):
+                bound = bound.value
+            if isinstance(bound, cst.Name):
+                names.add(bound.value)
+    elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+        func = small.value.func  # `found.append(x)`: changed in place
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+            names.add(func.value.value)
+    for target in targets:
+        if isinstance(target, cst.Name):
+            if not top or isinstance(small, cst.Del):
+                names.add(target.value)
+        else:
+            names.update(_target_names(target))
+
+
+def _target_names(target: cst.BaseExpression) -> set[str]:
+    """Names an assignment target binds or changes (`a, b`, `*rest`, `d[k]`, `x.attr`)."""
+    if isinstance(target, cst.Name):
+        return {target.value}
+    if isinstance(target, cst.Tuple | cst.List):
+        found: set[str] = set()
+        for element in target.elements:
+            found |= _target_names(element.value)
+        return found
+    if isinstance(target, cst.StarredElement):
+        return _target_names(target.value)
+    if isinstance(target, cst.Subscript | cst.Attribute):
+        return _target_names(target.value)
+    return set()
+
+
+class _NamedExprs(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[cst.NamedExpr] = []
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self.found.append(node)
+
+    @classmethod
+    def of(cls, body: Sequence[cst.BaseStatement]) -> list[cst.NamedExpr]:
+        visitor = cls()
+        for stmt in body:
+            stmt.visit(visitor)
+        return visitor.found
+
+
+def _pieces(expr: cst.BaseExpression) -> tuple[Piece, ...] | None:
+    """A string's parts, when it is built from literals and parameters only: text, and where
+    it formats a parameter, its number (`f"{x}"`), `("r", n)` for `f"{x!r}"`, `("+", n)` for
+    `"..." + x` (a string is needed there), `(test, n, then, else)` for a choice on a
+    parameter (facts.Piece). None for anything else."""
+    if isinstance(expr, cst.IfExp):
+        test = _test(expr.test)
+        then, orelse = _pieces(expr.body), _pieces(expr.orelse)
+        if test is None or then is None or orelse is None:
+            return None
+        return ((test[0], test[1], then, orelse),)
+    if isinstance(expr, cst.SimpleString):
+        value = expr.evaluated_value
+        return (value,) if isinstance(value, str) else None
+    if isinstance(expr, cst.ConcatenatedString):
+        left, right = _pieces(expr.left), _pieces(expr.right)
+        return left + right if left is not None and right is not None else None
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+        parts = []
+        for side in (expr.left, expr.right):
+            number = _param(side)
+            found = (("+", number),) if number is not None else _pieces(side)
+            if found is None:
+                return None
+            parts.append(found)
+        return parts[0] + parts[1]
     if not isinstance(expr, cst.FormattedString) or "b" in expr.prefix.lower():
         return None
-    result: list[str | int] = []
+    result: list[Piece] = []
     for part in expr.parts:
         if isinstance(part, cst.FormattedStringText):
             result.append(part.value.replace("{{", "{").replace("}}", "}"))
-        elif not isinstance(part, cst.FormattedStringExpression):
+            continue
+        if not isinstance(part, cst.FormattedStringExpression) or part.format_spec is not None:
             return None
-        elif (
-            isinstance(part.expression, cst.Name)
-            and part.expression.value in params
-            and part.conversion is None
-            and part.format_spec is None
-        ):
-            result.append(params.index(part.expression.value))
-        else:
-            result.append("{" + source_of(part.expression) + "}")
+        number = _param(part.expression)
+        conversion = part.conversion or "s"
+        if number is not None and conversion in ("s", "r"):
+            result.append(number if conversion == "s" else ("r", number))
+            continue
+        inner = _pieces(part.expression) if conversion == "s" else None
+        if inner is None:
+            return None  # a value known only when the code runs
+        result.extend(inner)
     return tuple(result)
+
+
+def _test(expr: cst.BaseExpression) -> tuple[str, int] | None:
+    """A test on a parameter alone: `x`, `not x`, `x is None`, `x is not None`."""
+    number = _param(expr)
+    if number is not None:
+        return "if", number
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not):
+        number = _param(expr.expression)
+        return ("if not", number) if number is not None else None
+    if isinstance(expr, cst.Comparison) and len(expr.comparisons) == 1:
+        number = _param(expr.left)
+        target = expr.comparisons[0]
+        none = isinstance(target.comparator, cst.Name) and target.comparator.value == "None"
+        if number is not None and none and isinstance(target.operator, cst.Is | cst.IsNot):
+            return ("is None" if isinstance(target.operator, cst.Is) else "is not None"), number
+    return None
+
+
+def _param(expr: cst.BaseExpression) -> int | None:
+    if isinstance(expr, cst.Name):
+        match = PARAM_TEXT.fullmatch(expr.value)
+        if match:
+            return int(match.group(1))
+    return None

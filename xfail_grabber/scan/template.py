@@ -2,16 +2,17 @@
 
 A helper's returned mark is kept as a template (facts.Helper): argument texts with
 `\\x00N\\x00` where the helper used its Nth parameter, and for string arguments built from
-parameters (`f"requires {modname}"`) the pieces of the string. A call site fills them with
-its literal arguments (or the parameter's default). Pure: used by the walker for helpers of
-the same file and by the linker for imported ones, never touching source.
+literals and parameters (`f"requires {modname}"`, `"requires " + modname`) the pieces of the
+string. A call site fills them with its literal arguments (or the parameter's default). Pure:
+used by the walker for helpers of the same file and by the linker for imported ones, never
+touching source.
 """
 
 from __future__ import annotations
 
 import re
 
-from .facts import Helper
+from .facts import Helper, Piece
 from .marks import Arg, MarkSpec
 
 PLACEHOLDER = re.compile("\x00([0-9]+)\x00")
@@ -43,12 +44,18 @@ def instantiate(helper: Helper, call: tuple[Arg, ...], index: int | None) -> Mar
     return None
 
 
-def _fill(arg: Arg, pieces: tuple[str | int, ...] | None, values: list[Arg]) -> Arg:
-    if pieces is not None and all(isinstance(p, str) or values[p].literal for p in pieces):
-        text = "".join(p if isinstance(p, str) else _as_text(values[p]) for p in pieces)
-        return Arg(arg.name, repr(text), text, literal=True)
+def _fill(arg: Arg, pieces: tuple[Piece, ...] | None, values: list[Arg]) -> Arg:
+    if pieces is not None:
+        texts = [_piece(p, values) for p in pieces]
+        if all(t is not None for t in texts):
+            text = "".join(t for t in texts if t is not None)
+            return Arg(arg.name, repr(text), text, literal=True)
     if "\x00" not in arg.text:
         return arg
+    whole = PLACEHOLDER.fullmatch(arg.text)
+    if whole:  # `reason=reason`: the call's argument itself, a literal where it is one
+        value = values[int(whole.group(1))]
+        return Arg(arg.name, value.text, value.value, value.literal)
 
     def replace(match: re.Match[str]) -> str:
         return values[int(match.group(1))].text
@@ -56,5 +63,28 @@ def _fill(arg: Arg, pieces: tuple[str | int, ...] | None, values: list[Arg]) -> 
     return Arg(arg.name, PLACEHOLDER.sub(replace, arg.text))
 
 
-def _as_text(arg: Arg) -> str:
-    return arg.value if isinstance(arg.value, str) else repr(arg.value)
+def _piece(piece: Piece, values: list[Arg]) -> str | None:
+    """A piece's text, or None when the value it needs is not a literal (or, for `+`, not a
+    string: Python would raise)."""
+    if isinstance(piece, str):
+        return piece
+    if isinstance(piece, tuple) and len(piece) == 4:
+        test, number, then, orelse = piece
+        value = values[number]
+        if not value.literal:
+            return None
+        taken = {
+            "if": bool(value.value),
+            "if not": not value.value,
+            "is None": value.value is None,
+            "is not None": value.value is not None,
+        }[test]
+        texts = [_piece(p, values) for p in (then if taken else orelse)]
+        return "".join(t for t in texts if t is not None) if None not in texts else None
+    how, number = ("s", piece) if isinstance(piece, int) else piece
+    value = values[number]
+    if not value.literal or (how == "+" and not isinstance(value.value, str)):
+        return None
+    if how == "r":
+        return repr(value.value)
+    return value.value if isinstance(value.value, str) else repr(value.value)
