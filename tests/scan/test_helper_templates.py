@@ -186,81 +186,27 @@ def test_helpers_imported_from_the_repository(tmp_path):
     out = tmp_path / "static.json"
     assert main(["dump", str(FIXTURE), "--cache-dir", str(tmp_path / "c"), "-o", str(out)]) == 0
     records = [r for r in load(out) if r["path"] == "tests/test_helper_templates.py"]
+    missing = 'find_spec("{}") is None'.format
+    present = 'not (find_spec("{}") is not None)'.format
     assert pick(records, (*KEYS, "mark_line", "line")) == [
-        (
-            "test_each",
-            "skipif",
-            "needs 'json' and 'missing_each_tpl'",
-            False,
-            "len(missing) > 0",
-            46,
-            47,
-        ),
-        (
-            "test_local",
-            "skipif",
-            "needs missing_local_tpl 3",
-            False,
-            'not (find_spec("missing_local_tpl") is not None)',
-            56,
-            57,
-        ),
-        (
-            "test_local_present",
-            "skipif",
-            "needs json",
-            False,
-            'not (find_spec("json") is not None)',
-            61,
-            62,
-        ),
-        (
-            "test_made_before",
-            "skipif",
-            "no missing_before_tpl",
-            False,
-            'find_spec("missing_before_tpl") is None',
-            51,
-            52,
-        ),
-        (
-            "test_min_version",
-            "skipif",
-            "'missing_pkg_tpl' not installed >= 2.0",
-            False,
-            'find_spec("missing_pkg_tpl") is None',
-            36,
-            37,
-        ),
-        (
-            "test_missing",
-            "skipif",
-            "requires missing_module_tpl (optional)",
-            False,
-            'not (find_spec("missing_module_tpl") is not None)',
-            26,
-            27,
-        ),
-        (
-            "test_no_version",
-            "skipif",
-            "'missing_pkg_tpl' not installed",
-            False,
-            'find_spec("missing_pkg_tpl") is None',
-            31,
-            32,
-        ),
-        ("test_platform", "skipif", "reason", True, 'sys.platform.startswith("linux")', 41, 42),
-        (
-            "test_present",
-            "skipif",
-            "requires json (optional)",
-            False,
-            'not (find_spec("json") is not None)',
-            21,
-            22,
-        ),
-    ]
+        ("test_each", "skipif", "needs 'json' and 'missing_each_tpl'", False,
+         "len(missing) > 0", 53, 54),
+        ("test_local", "skipif", "needs missing_local_tpl 3", False,
+         present("missing_local_tpl"), 63, 64),
+        ("test_local_present", "skipif", "needs json", False, present("json"), 68, 69),
+        ("test_made_before", "skipif", "no missing_before_tpl", False,
+         missing("missing_before_tpl"), 58, 59),
+        ("test_min_version", "skipif", "'missing_pkg_tpl' not installed >= 2.0", False,
+         missing("missing_pkg_tpl"), 43, 44),
+        ("test_missing", "skipif", "requires missing_module_tpl (optional)", False,
+         present("missing_module_tpl"), 33, 34),
+        ("test_no_version", "skipif", "'missing_pkg_tpl' not installed", False,
+         missing("missing_pkg_tpl"), 38, 39),
+        ("test_old_style", "skipif", "needs missing_old_tpl >= 1.5, '1.5'", False,
+         missing("missing_old_tpl"), 73, 74),
+        ("test_platform", "skipif", "reason", True, 'sys.platform.startswith("linux")', 48, 49),
+        ("test_present", "skipif", "requires json (optional)", False, present("json"), 28, 29),
+    ]  # fmt: skip
 
 
 def test_a_parameter_passed_through_keeps_its_literal():
@@ -280,4 +226,40 @@ def test_a_parameter_passed_through_keeps_its_literal():
     assert pick(records, (*KEYS, "strict")) == [
         ("test_a", "xfail", "flaky there", False, 'sys.platform == "win32"', False),
         ("test_b", "xfail", "REASON", True, 'sys.platform == "linux"', True),
+    ]
+
+
+def test_format_and_percent_strings():
+    records = scan("""
+        import pytest
+
+        def needs(name, version=None, extra=3):
+            return pytest.mark.skip(reason="needs {} {v!r} {0}".format(name, v=version))
+
+        def old(name, count):
+            return pytest.mark.skip(reason="old %s, %r%% done" % (name, count))
+
+        def unknown(name):
+            return pytest.mark.skip(reason="%d of %s" % (3, name))
+
+        def escaped(name):
+            return pytest.mark.skip(reason=f"{name}\\tend")
+
+        @needs("a")
+        def test_a(): pass
+
+        @old("b", 2.5)
+        def test_b(): pass
+
+        @unknown("c")
+        def test_c(): pass
+
+        @escaped("d")
+        def test_d(): pass
+    """)
+    assert pick(records) == [
+        ("test_a", "skip", "needs a None a", False, None),
+        ("test_b", "skip", "old b, 2.5% done", False, None),
+        ("test_c", "skip", '"%d of %s" % (3, "c")', True, None),  # %d: not followed
+        ("test_d", "skip", 'f"{"d"}\\tend"', True, None),  # an escape: the text as written
     ]

@@ -58,6 +58,22 @@ def test_aliases_in_the_same_file():
     ]
 
 
+def test_parametrize_under_another_name():
+    records = scan("""
+        import pytest
+        from pytest import mark
+        parametrize = pytest.mark.parametrize
+        cases = mark.parametrize
+        @parametrize("x", [1, pytest.param(2, marks=pytest.mark.skip)])
+        @cases("y", [3, pytest.param(4, marks=pytest.mark.xfail)])
+        def test_a(x, y): pass
+    """)
+    assert pick(records, ("test", "kind", "param_id", "cases", "mark_line")) == [
+        ("test_a[2]", "skip", "2", 2, 6),
+        ("test_a[4]", "xfail", "4", 2, 7),
+    ]
+
+
 def test_a_function_named_param_is_not_pytest_param():
     records = scan("""
         import pytest
@@ -97,14 +113,15 @@ def test_aliases_imported_from_the_repository(tmp_path):
     """tests/param_helpers.py mentions no marker word: it is read for the names only."""
     records = [r for r in dump(FIXTURE, tmp_path) if "param_" in r["path"]]
     assert pick(records) == [
-        ("test_values[1]", "skip", "local alias", "1", 20, 31),
-        ("test_values[2]", "skip", "from pytest import param as p", "2", 21, 31),
-        ("test_values[3]", "skip", "import pytest as pt", "3", 22, 31),
-        ("test_values[4]", "xfail", "alias called", "4", 23, 31),
-        ("test_values[5]", "xfail", None, "5", 24, 31),
-        ("test_values[6]", "skip", "imported alias", "6", 25, 31),
-        ("test_values[7]", "skip", "imported alias of an import", "7", 26, 31),
-        ("test_values[8]", "skip", "module attribute", "8", 27, 31),
+        ("test_parametrize_alias[one]", "xfail", "parametrize alias", "one", 36, 37),
+        ("test_values[1]", "skip", "local alias", "1", 21, 32),
+        ("test_values[2]", "skip", "from pytest import param as p", "2", 22, 32),
+        ("test_values[3]", "skip", "import pytest as pt", "3", 23, 32),
+        ("test_values[4]", "xfail", "alias called", "4", 24, 32),
+        ("test_values[5]", "xfail", None, "5", 25, 32),
+        ("test_values[6]", "skip", "imported alias", "6", 26, 32),
+        ("test_values[7]", "skip", "imported alias of an import", "7", 27, 32),
+        ("test_values[8]", "skip", "module attribute", "8", 28, 32),
     ]
     assert {r["path"] for r in records} == {"tests/test_param_aliases.py"}
 

@@ -121,7 +121,7 @@ def test_reasons_and_conditions_agree_with_pytest(
     mine = {(r["nodeid"], r["kind"]): r for r in static if r["path"] in EXACT_FILES}
     theirs = {(r["nodeid"], r["kind"]): r for r in collected if r["path"] in EXACT_FILES}
     assert mine.keys() == theirs.keys()
-    assert len(mine) == 17
+    assert len(mine) == 19
     for key, record in mine.items():
         nodeid = key[0]
         if nodeid in SOURCE_REASONS:

@@ -195,6 +195,7 @@ SKIP_EXCEPTIONS = (
 MODULE_SETUP = ("setup_module", "setUpModule")
 HOOK_CALLS = ("add_marker", "applymarker")
 PARAM = "pytest.param"
+PARAMETRIZE = "pytest.mark.parametrize"
 IMPERATIVE_NAMES = frozenset({"skip", "xfail", "skipTest", "importorskip", *HOOK_CALLS})
 
 
@@ -503,17 +504,20 @@ class Walker:
                 self.bindings[name] = ("local",)
 
     def _import_alias(self, value: cst.BaseExpression) -> ImportRef | None:
-        """`P = pytest.param` or `flaky = helpers.flaky`: the name is bound as if imported
-        (`from pytest import param as P`), so other files follow it as a re-export. Marks
+        """`P = pytest.param`, `parametrize = pytest.mark.parametrize` or `flaky =
+        helpers.flaky`: the name is bound as if imported (`from pytest import param as P`),
+        so other files follow it as a re-export. Marks
         (`xf = pytest.mark.xfail`) are aliases of their own (with arguments): not these."""
         parts = dotted(value)
         binding = self.bindings.get(parts[0]) if parts else None
         if parts is None or binding is None:
             return None
         if binding[0] == "ext":
-            if self.qualified(value) != PARAM:
+            qualname = self.qualified(value)
+            if qualname not in (PARAM, PARAMETRIZE):
                 return None
-            return ImportRef("pytest", 0, "param")
+            module, name = str(qualname).rsplit(".", 1)
+            return ImportRef(module, 0, name)
         if binding[0] != "import":
             return None
         ref: ImportRef = binding[1]
@@ -797,7 +801,7 @@ class Walker:
             expr = decorator.decorator
             if not isinstance(expr, cst.Call):
                 continue
-            if self.qualified(expr.func) == "pytest.mark.parametrize":
+            if self.qualified(expr.func) == PARAMETRIZE:
                 calls.append(expr)
         if not calls:
             return (), 1

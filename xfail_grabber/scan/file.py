@@ -304,8 +304,9 @@ def _calls_imported(node: ast.stmt, imported: set[str]) -> bool:
 
 
 def _renames(node: ast.stmt, roots: set[str]) -> bool:
-    """`P = pytest.param`, `P = param` or `X = helpers.X` (an imported name): an assignment
-    of a dotted name the walker binds as an import."""
+    """`P = pytest.param`, `P = param`, `parametrize = pytest.mark.parametrize` or `X =
+    helpers.X` (an imported name): an assignment of a dotted name the walker binds as an
+    import."""
     if not isinstance(node, ast.Assign):
         return False
     value = node.value
@@ -314,7 +315,7 @@ def _renames(node: ast.stmt, roots: set[str]) -> bool:
         value = value.value
     if not isinstance(value, ast.Name):
         return False
-    return last == "param" or value.id == "param" or value.id in roots
+    return last in ("param", "parametrize") or value.id == "param" or value.id in roots
 
 
 def _param_roots(tree: ast.Module) -> set[str]:

@@ -25,6 +25,7 @@ for a parameter the body assigns that way: the call's argument may not be what t
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Union
@@ -34,6 +35,7 @@ import libcst as cst
 from .facts import Helper, Piece
 from .flow import body_of, branches
 from .marks import Arg, MarkSpec
+from .params import constant, elements
 
 if TYPE_CHECKING:
     from .cst import Walker
@@ -58,6 +60,7 @@ OPAQUE_VALUES = (
     cst.Await,
     cst.NamedExpr,
 )
+PERCENT = re.compile(r"(%%|%[sr])")
 SCOPES = (cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 
 
@@ -439,10 +442,11 @@ class _NamedExprs(cst.CSTVisitor):
 
 
 def _pieces(expr: cst.BaseExpression) -> tuple[Piece, ...] | None:
-    """A string's parts, when it is built from literals and parameters only: text, and where
-    it formats a parameter, its number (`f"{x}"`), `("r", n)` for `f"{x!r}"`, `("+", n)` for
-    `"..." + x` (a string is needed there), `(test, n, then, else)` for a choice on a
-    parameter (facts.Piece). None for anything else."""
+    """A string's parts, when it is built from literals and parameters only (`+`, f-strings,
+    `str.format`, `%`): text, and where it formats a parameter, its number (`f"{x}"`),
+    `("r", n)` for `f"{x!r}"`, `("+", n)` for `"..." + x` (a string is needed there),
+    `(test, n, then, else)` for a choice on a parameter (facts.Piece). None for anything
+    else."""
     if isinstance(expr, cst.IfExp):
         test = _test(expr.test)
         then, orelse = _pieces(expr.body), _pieces(expr.orelse)
@@ -464,25 +468,100 @@ def _pieces(expr: cst.BaseExpression) -> tuple[Piece, ...] | None:
                 return None
             parts.append(found)
         return parts[0] + parts[1]
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Modulo):
+        return _percent(expr.left, expr.right)
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
+        if expr.func.attr.value == "format":
+            return _format(expr.func.value, expr.args)
+        return None
     if not isinstance(expr, cst.FormattedString) or "b" in expr.prefix.lower():
         return None
     result: list[Piece] = []
     for part in expr.parts:
         if isinstance(part, cst.FormattedStringText):
+            if "\\" in part.value and "r" not in expr.prefix.lower():
+                return None  # escapes: the text as written is not the value
             result.append(part.value.replace("{{", "{").replace("}}", "}"))
             continue
         if not isinstance(part, cst.FormattedStringExpression) or part.format_spec is not None:
             return None
-        number = _param(part.expression)
-        conversion = part.conversion or "s"
-        if number is not None and conversion in ("s", "r"):
-            result.append(number if conversion == "s" else ("r", number))
-            continue
-        inner = _pieces(part.expression) if conversion == "s" else None
-        if inner is None:
+        found = _formatted(part.expression, part.conversion or "s")
+        if found is None:
             return None  # a value known only when the code runs
-        result.extend(inner)
+        result.extend(found)
     return tuple(result)
+
+
+def _formatted(expr: cst.BaseExpression, conversion: str) -> tuple[Piece, ...] | None:
+    """A value as `f"{x}"` (conversion "s") or `f"{x!r}"` ("r") formats it."""
+    number = _param(expr)
+    if number is not None and conversion in ("s", "r"):
+        return (number if conversion == "s" else ("r", number),)
+    ok, value = constant(expr)
+    if ok and conversion in ("s", "r") and not isinstance(value, bytes):
+        return (str(value) if conversion == "s" else repr(value),)
+    return _pieces(expr) if conversion == "s" else None
+
+
+def _format(template: cst.BaseExpression, args: Sequence[cst.Arg]) -> tuple[Piece, ...] | None:
+    """`"requires {}".format(name)`: plain fields (`{}`, `{0}`, `{name}`, `!r`) only."""
+    ok, text = constant(template)
+    if not ok or not isinstance(text, str) or any(a.star for a in args):
+        return None
+    positional = [a.value for a in args if a.keyword is None]
+    named = {a.keyword.value: a.value for a in args if a.keyword is not None}
+    result: list[Piece] = []
+    auto = 0
+    try:
+        fields = list(string.Formatter().parse(text))
+    except ValueError:
+        return None
+    for literal_text, field, spec, conversion in fields:
+        result.append(literal_text)
+        if field is None:
+            continue
+        if spec or "." in field or "[" in field:
+            return None
+        if field == "":
+            field, auto = str(auto), auto + 1
+        if field.isdigit():
+            value = positional[int(field)] if int(field) < len(positional) else None
+        else:
+            value = named.get(field)
+        if value is None:
+            return None  # Python raises: IndexError or KeyError
+        found = _formatted(value, conversion or "s")
+        if found is None:
+            return None
+        result.extend(found)
+    return tuple(p for p in result if p != "")
+
+
+def _percent(template: cst.BaseExpression, right: cst.BaseExpression) -> tuple[Piece, ...] | None:
+    """`"requires %s" % name`, `"%s and %r" % (a, b)`: `%s`, `%r` and `%%` only."""
+    ok, text = constant(template)
+    if not ok or not isinstance(text, str):
+        return None
+    values = list(elements(right)) if isinstance(right, cst.Tuple) else [right]
+    if not isinstance(right, cst.Tuple) and _param(right) is None and not constant(right)[0]:
+        return None  # a name that may hold a tuple
+    result: list[Piece] = []
+    parts = PERCENT.split(text)
+    for index, part in enumerate(parts):
+        if index % 2 == 0:
+            if "%" in part:
+                return None  # a directive other than %s, %r, %%
+            result.append(part)
+        elif part == "%%":
+            result.append("%")
+        else:
+            if not values:
+                return None
+            found = _formatted(values.pop(0), part[1])
+            if found is None:
+                return None
+            result.extend(found)
+    return tuple(p for p in result if p != "") if not values else None
 
 
 def _test(expr: cst.BaseExpression) -> tuple[str, int] | None:
