@@ -263,3 +263,19 @@ def test_format_and_percent_strings():
         ("test_c", "skip", '"%d of %s" % (3, "c")', True, None),  # %d: not followed
         ("test_d", "skip", 'f"{"d"}\\tend"', True, None),  # an escape: the text as written
     ]
+
+
+def test_a_walrus_rebinding_keeps_the_name():
+    records = scan("""
+        import pytest
+
+        def helper(name):
+            found = lookup(name)
+            if (found := other(name)) is None:
+                pass
+            return pytest.mark.skipif(not found, reason="r")
+
+        @helper("x")
+        def test_a(): pass
+    """)
+    assert pick(records) == [("test_a", "skipif", "r", False, "not found")]

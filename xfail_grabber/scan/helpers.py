@@ -92,11 +92,11 @@ def build_helper(node: cst.FunctionDef, walker: Walker) -> Helper | None:
     from .cst import literal, source_of, to_args
 
     body = body_of(node.body)
-    if not _returns_something(body):
-        return None  # most functions (their bodies are blanked unless they may return marks)
+    if not _may_return_a_mark(body, walker):
+        return None  # most functions: the cheap look of the old days says no
     declared = (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params)
     params = [p.name.value for p in declared]
-    opaque = _opaque(body)
+    opaque = _opaque(body, ":=" in walker.source)
     start: dict[str, Value] = {
         name: None if name in opaque else index for index, name in enumerate(params)
     }
@@ -132,11 +132,14 @@ def build_helper(node: cst.FunctionDef, walker: Walker) -> Helper | None:
                     args.append(arg)
                     pieces.append(None)
                     continue
-                target = _expand(raw.value, where, 0, False)
+                how = Expansion()
+                target = _expand(raw.value, where, 0, how)
                 text = PARAM_TEXT.sub(lambda m: f"\x00{m.group(1)}\x00", source_of(target))
                 ok, result = literal(target)
                 args.append(Arg(arg.name, text, result, ok))
-                pieces.append(_pieces(_expand(raw.value, where, 0, True)))
+                if how.met:  # the string may be decided where the helper is called
+                    target = _expand(raw.value, where, 0, Expansion(choose=True))
+                pieces.append(_pieces(target))
             # A mark alias returned as is keeps its own arguments.
             kept = spec.args[: len(spec.args) - len(args)] if args else spec.args
             made.append(
@@ -151,16 +154,44 @@ def build_helper(node: cst.FunctionDef, walker: Walker) -> Helper | None:
     return Helper(tuple(params), tuple(defaults), tuple(made))
 
 
-def _returns_something(body: Sequence[cst.BaseStatement]) -> bool:
+def _may_return_a_mark(body: Sequence[cst.BaseStatement], walker: Walker) -> bool:
+    """Does a returned value (or an element of a returned tuple), through any value of the
+    locals it names, name a mark? A superset of what `build_helper` finds, for a fraction
+    of its cost: most functions return no mark."""
+    returns: list[cst.BaseExpression] = []
+    values: dict[str, list[cst.BaseExpression]] = {}
+    _collect(body, returns, values)
+
+    def marks(expr: cst.BaseExpression, depth: int, whole: bool) -> bool:
+        if isinstance(expr, cst.Name) and expr.value in values:
+            more = values[expr.value] if depth < MAX_LOCAL_HOPS else []
+            return any(marks(v, depth + 1, whole) for v in more)
+        if isinstance(expr, cst.Tuple) and whole:  # `return has, mark`
+            return any(marks(e.value, depth, False) for e in expr.elements)
+        found = walker.resolve(expr)
+        return found is not None and walker.counts(found.spec)
+
+    return any(marks(value, 0, True) for value in returns)
+
+
+def _collect(
+    body: Sequence[cst.BaseStatement],
+    returns: list[cst.BaseExpression],
+    values: dict[str, list[cst.BaseExpression]],
+) -> None:
     for stmt in body:
         if isinstance(stmt, cst.SimpleStatementLine):
-            if any(isinstance(s, cst.Return) and s.value is not None for s in stmt.body):
-                return True
-        elif not isinstance(stmt, cst.FunctionDef | cst.ClassDef) and any(
-            _returns_something(inner) for inner, _ in branches(stmt, None)
-        ):
-            return True
-    return False
+            for small in stmt.body:
+                if isinstance(small, cst.Return) and small.value is not None:
+                    returns.append(small.value)
+                elif isinstance(small, cst.Assign | cst.AnnAssign) and small.value is not None:
+                    targets = small.targets if isinstance(small, cst.Assign) else [small]
+                    for target in targets:
+                        if isinstance(target.target, cst.Name):
+                            values.setdefault(target.target.value, []).append(small.value)
+        elif not isinstance(stmt, cst.FunctionDef | cst.ClassDef):
+            for inner, _ in branches(stmt, None):
+                _collect(inner, returns, values)
 
 
 def _walk(
@@ -270,33 +301,47 @@ def _deref(
     return expr, env
 
 
-def _expand(expr: cst.BaseExpression, env: Env, depth: int, choose: bool) -> cst.BaseExpression:
+@dataclass
+class Expansion:
+    """How locals a branch decides are expanded: kept as written, or with `choose` as
+    `a if test else b`; `met` says whether one was seen."""
+
+    choose: bool = False
+    met: bool = False
+
+
+def _expand(expr: cst.BaseExpression, env: Env, depth: int, how: Expansion) -> cst.BaseExpression:
     """The expression with its locals replaced by their values and its parameters by
-    placeholders; a replacement is parenthesized unless it is an atom. A local a branch
-    decides is kept as written, or with `choose`, becomes `a if test else b`."""
+    placeholders; a replacement is parenthesized unless it is an atom."""
     if isinstance(expr, cst.Name):
-        return _value_of(expr, env, depth, choose, top=True)
-    return expr.visit(_Substitute(env, depth, choose))  # type: ignore[return-value]
+        return _value_of(expr, env, depth, how, top=True)
+    if not env:
+        return expr
+    return expr.visit(_Substitute(env, depth, how))  # type: ignore[return-value]
 
 
-def _value_of(name: cst.Name, env: Env, depth: int, choose: bool, top: bool) -> cst.BaseExpression:
-    result = _resolved(name, env.get(name.value), depth, choose)
+def _value_of(
+    name: cst.Name, env: Env, depth: int, how: Expansion, top: bool
+) -> cst.BaseExpression:
+    result = _resolved(name, env.get(name.value), depth, how)
     return result if top else _paren(result)
 
 
-def _resolved(name: cst.Name, value: Value, depth: int, choose: bool) -> cst.BaseExpression:
+def _resolved(name: cst.Name, value: Value, depth: int, how: Expansion) -> cst.BaseExpression:
     if isinstance(value, int):
         return name.with_changes(value=PARAM_NAME.format(value))
     if depth >= MAX_LOCAL_HOPS:
         return name
     if isinstance(value, Bound) and not isinstance(value.expr, OPAQUE_VALUES):
-        return _expand(value.expr, value.env, depth + 1, choose)
-    if isinstance(value, Choice) and choose:
-        return cst.IfExp(
-            test=_expand(value.test, value.env, depth + 1, choose),
-            body=_paren(_resolved(name, value.then, depth + 1, choose)),
-            orelse=_paren(_resolved(name, value.orelse, depth + 1, choose)),
-        )
+        return _expand(value.expr, value.env, depth + 1, how)
+    if isinstance(value, Choice):
+        how.met = True
+        if how.choose:
+            return cst.IfExp(
+                test=_expand(value.test, value.env, depth + 1, how),
+                body=_paren(_resolved(name, value.then, depth + 1, how)),
+                orelse=_paren(_resolved(name, value.orelse, depth + 1, how)),
+            )
     return name
 
 
@@ -324,17 +369,17 @@ ATOMS = (
 
 
 class _Substitute(cst.CSTTransformer):
-    def __init__(self, env: Env, depth: int, choose: bool) -> None:
+    def __init__(self, env: Env, depth: int, how: Expansion) -> None:
         super().__init__()
         self.env = env
         self.depth = depth
-        self.choose = choose
+        self.how = how
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         return not isinstance(node, SCOPES)  # names bound inside: left as written
 
     def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.BaseExpression:
-        return _value_of(updated, self.env, self.depth, self.choose, top=False)
+        return _value_of(updated, self.env, self.depth, self.how, top=False)
 
     def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.Attribute:
         return updated.with_changes(attr=original.attr)  # `x.name`: not the local `name`
@@ -343,11 +388,12 @@ class _Substitute(cst.CSTTransformer):
         return updated.with_changes(keyword=original.keyword)  # `f(name=...)`
 
 
-def _opaque(body: Sequence[cst.BaseStatement]) -> set[str]:
-    """Names whose value at a point cannot be known by reading the top level in order."""
+def _opaque(body: Sequence[cst.BaseStatement], walruses: bool) -> set[str]:
+    """Names whose value at a point cannot be known by reading the top level in order
+    (`walruses`: the file has a `:=` somewhere, so a walk of the body looks for them)."""
     names: set[str] = set()
     _opaque_statements(body, True, names)
-    for walrus in _NamedExprs.of(body):
+    for walrus in _NamedExprs.of(body) if walruses else ():
         if isinstance(walrus.target, cst.Name):
             names.add(walrus.target.value)
     return names
