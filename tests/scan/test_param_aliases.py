@@ -184,3 +184,29 @@ def dump(root: Path, tmp_path: Path) -> list[dict]:
     out = tmp_path / "static.json"
     assert main(["dump", str(root), "--cache-dir", str(tmp_path / "cache"), "-o", str(out)]) == 0
     return load(out)
+
+
+def test_a_name_bound_to_an_imported_one_is_followed(tmp_path):
+    """`again = helpers.flaky_net` (or `= flaky_net`) binds the name as if imported."""
+    files = {
+        "tests/__init__.py": "",
+        "tests/helpers.py": 'import pytest\n\nflaky_net = pytest.mark.xfail(reason="net")\n',
+        "tests/test_a.py": (
+            "import pytest\nfrom tests import helpers\nfrom tests.helpers import flaky_net\n\n"
+            "again = helpers.flaky_net\nonce_more = again\nplain = flaky_net\n\n\n"
+            "@again\ndef test_a():\n    pass\n\n\n@once_more\ndef test_b():\n    pass\n\n\n"
+            "@plain\ndef test_c():\n    pass\n\n\n@pytest.mark.skip\ndef test_d():\n    pass\n"
+        ),
+    }
+    root = tmp_path / "repo"
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    found = [(r["test"], r["kind"], r["marker"], r["reason"]) for r in dump(root, tmp_path)]
+    assert found == [
+        # the marker is the alias's own name, as for `from ... import flaky_net as plain`
+        ("test_a", "xfail", "flaky_net", "net"),
+        ("test_b", "xfail", "flaky_net", "net"),
+        ("test_c", "xfail", "flaky_net", "net"),
+        ("test_d", "skip", "skip", None),
+    ]

@@ -524,6 +524,8 @@ class Walker:
         rest = parts[1:]
         if ref.name is None and len(rest) == 1:  # `import helpers`; `X = helpers.X`
             return ImportRef(ref.module, ref.level, rest[0])
+        if len(rest) == 1:  # `from tests import helpers`: a module, as the linker takes it
+            return ImportRef(f"{ref.module}.{ref.name}".lstrip("."), ref.level, rest[0])
         return ref if not rest else None
 
     def _helper_call(self, targets: list[cst.BaseAssignTargetExpression], value: Any) -> bool:

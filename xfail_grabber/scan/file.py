@@ -179,12 +179,12 @@ def select(
             wanted[index] = True
             helper_results |= _assigned_names(node)
         elif _renames(node, roots):
-            # `P = pytest.param`, `retry = helpers.retry`: anything that uses the new name
-            # may hold a mark (taken below, like an alias).
+            # `P = pytest.param`, `retry = helpers.retry`: the walker binds the new name as an
+            # import; a decorator that names it may be a mark (taken below, like imported
+            # names), and `Q = P` renames it again.
             wanted[index] = True
-            local_names |= _assigned_names(node)
-    if local_names:
-        pattern = keyword_pattern([*settings.mark_names, *extra_names, *local_names])
+            helper_results |= _assigned_names(node)
+            roots |= _assigned_names(node)
     # Assignments that make mark aliases, then anything that mentions them, until no new
     # alias appears (an alias of an alias of an alias...).
     for _ in range(MAX_ALIAS_ROUNDS):
@@ -205,7 +205,7 @@ def select(
             break
         pattern = keyword_pattern([*settings.mark_names, *extra_names, *local_names])
     # Decorators that name something imported from another module may be mark aliases.
-    if imported:
+    if imported or helper_results:
         decorating = imported | helper_results
         for index, node in enumerate(tree.body):
             if not wanted[index] and decorating & _decorator_names(node):
