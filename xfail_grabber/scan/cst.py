@@ -506,8 +506,8 @@ class Walker:
     def _import_alias(self, value: cst.BaseExpression) -> ImportRef | None:
         """`P = pytest.param`, `parametrize = pytest.mark.parametrize` or `flaky =
         helpers.flaky`: the name is bound as if imported (`from pytest import param as P`),
-        so other files follow it as a re-export. Marks
-        (`xf = pytest.mark.xfail`) are aliases of their own (with arguments): not these."""
+        so other files follow it as a re-export. Marks (`xf = pytest.mark.xfail`) are
+        aliases of their own (with arguments): not these."""
         parts = dotted(value)
         binding = self.bindings.get(parts[0]) if parts else None
         if parts is None or binding is None:
