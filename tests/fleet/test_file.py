@@ -9,7 +9,8 @@ import pytest
 
 from xfail_grabber.config import Settings, build_settings
 from xfail_grabber.fleet import FleetFileError, load_fleet
-from xfail_grabber.fleet.file import locate, repo_identity
+from xfail_grabber.fleet.file import key_of, repo_identity
+from xfail_grabber.keylines import find_line, key_lines
 
 from .conftest import write_fleet
 
@@ -168,20 +169,28 @@ def test_identity_spellings() -> None:
     assert repo_identity("https://h/o/r") != repo_identity("https://h/o/R")
 
 
-def test_locate_skips_other_tables_and_look_alike_keys() -> None:
-    lines = [
-        "url = 1",  # 1: top level
-        "[[repos]]",  # 2
-        'urls = "x"',  # 3: not `url`
-        '"url" = "a"',  # 4
-        "[[repos]]",  # 5
-        "[defaults]",  # 6
-        "url = 2",  # 7
-        "[[ repos ]]  # third",  # 8
-        "  url = 'c'",  # 9
-    ]
-    assert locate(lines, ("repos", 0), "url") == 4
-    assert locate(lines, ("repos", 1), "url") == 5  # not there: the table's header
-    assert locate(lines, ("repos", 2), "url") == 9
-    assert locate(lines, ("defaults", 0), "url") == 7
-    assert locate(lines, None, "url") == 1
+def test_key_lines_skip_other_tables_and_look_alike_keys() -> None:
+    text = "\n".join(
+        [
+            "url = 1",  # 1: top level
+            "[[repos]]",  # 2
+            'urls = "x"',  # 3: not `url`
+            '"url" = "a"',  # 4
+            "[[repos]]",  # 5
+            "[defaults]",  # 6
+            "url = 2",  # 7
+            "[[ repos ]]  # third",  # 8
+            "  url = 'c'",  # 9
+        ]
+    )
+    lines = key_lines(text)
+
+    def locate(table: tuple[str, int] | None, key: str | None) -> int:
+        return find_line(lines, key_of(table, key))
+
+    assert locate(("repos", 0), "url") == 4
+    assert locate(("repos", 1), "url") == 5  # not there: the table's header
+    assert locate(("repos", 2), "url") == 9
+    assert locate(("repos", 2), None) == 8
+    assert locate(("defaults", 0), "url") == 7
+    assert locate(None, "url") == 1

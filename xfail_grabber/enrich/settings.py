@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import ConfigError
-from ..policy.load import find_line, key_lines
+from ..keylines import find_line, key_lines
 from .apply import Enrichment
 from .tickets.refs import Trackers
 

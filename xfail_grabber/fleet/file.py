@@ -12,7 +12,7 @@
 
 Validation is strict: an unknown key, a value of the wrong type, a repository listed twice or
 a credential written into a URL is a one-line `FleetFileError` naming the file, the line and the
-key. tomllib gives no positions for keys, so `locate()` finds the line in the file's text.
+key. tomllib gives no positions for keys: keylines.py finds the line in the file's text.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from ..config import (
     Settings,
     load_grabber_toml,
 )
+from ..keylines import find_line, key_lines
 
 # Top-level keys of a grabber.toml other parts of grabber read (FLEET_KEYS are ours).
 OTHER_TOP_KEYS = ("markers", "only", "grabber", "policy")
@@ -148,14 +149,29 @@ def repo_identity(url: str) -> str:
     return str(Path(url).expanduser().resolve()).rstrip("/").removesuffix(".git")
 
 
+def key_of(table: tuple[str, int] | None, key: str | None) -> str:
+    """The dotted key of `key` in `table` (("repos", n) is the n-th [[repos]], 0-based; None
+    the top level), as keylines.key_lines names it."""
+    if table is None:
+        name = ""
+    elif table[0] == "repos":
+        name = f"repos[{table[1]}]"
+    else:
+        name = table[0]
+    return ".".join(part for part in (name, key) if part)
+
+
 class _Validator:
     def __init__(self, path: Path, text: str) -> None:
         self.path = path
-        self.lines = text.splitlines()
+        self.lines = key_lines(text)
+
+    def line(self, table: tuple[str, int] | None, key: str | None) -> int:
+        """The line of `key` in `table`, or of the table's header when the key is not there."""
+        return find_line(self.lines, key_of(table, key))
 
     def fail(self, table: tuple[str, int] | None, key: str | None, why: str) -> FleetFileError:
-        line = locate(self.lines, table, key)
-        where = f"{self.path}:{line}" if line else str(self.path)
+        where = f"{self.path}:{self.line(table, key)}"
         if table is None:
             what = f"key '{key}'" if key else "file"
         elif table[0] == "repos":
@@ -209,7 +225,7 @@ class _Validator:
                     active_within=merged.get("active_within"),
                     markers=custom,
                     only=only,
-                    line=locate(self.lines, table, None) or 0,
+                    line=self.line(table, None),
                 )
             )
         shards = doc.get("shards")
@@ -293,36 +309,3 @@ class _Validator:
         for name in only:
             if name not in known:
                 raise self.fail(table, "only", f"unknown kind {name!r} (add it to 'markers' first)")
-
-
-_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]\s]+)\s*(\]\]?)\s*(#.*)?$")
-
-
-def locate(lines: list[str], table: tuple[str, int] | None, key: str | None) -> int | None:
-    """The 1-based line of `key` in `table` (("repos", n) is the n-th [[repos]], 0-based;
-    None the top level), or of the table's header when key is None or not found there."""
-    key_line = (
-        re.compile(rf"""^\s*(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')\s*[=.]""")
-        if key
-        else None
-    )
-    current: tuple[str, int] | None = None
-    counts: dict[str, int] = {}
-    header_line: int | None = None
-    for number, line in enumerate(lines, start=1):
-        header = _HEADER.match(line)
-        if header and "=" not in line.split("#", 1)[0]:
-            name = header.group(2).strip("\"'")
-            if header.group(1) == "[[":
-                current = (name, counts.get(name, 0))
-                counts[name] = current[1] + 1
-            else:
-                current = (name, 0)
-            if current == table:
-                header_line = number
-                if key_line is None:
-                    return number
-            continue
-        if current == table and key_line is not None and key_line.match(line):
-            return number
-    return header_line
