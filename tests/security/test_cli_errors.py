@@ -133,3 +133,45 @@ def test_an_empty_repository_is_a_usage_error(repo: Path, verb: str) -> None:
     done = run_grabber(verb, "", cwd=repo)  # scanned the current directory before
     assert done.returncode == 2
     assert one_line_error(done.err) == "Error: Invalid value for '[REPOSITORY]': must not be empty"
+
+
+EMPTY = "must not be empty"
+BRANCH_X = "not a valid branch name: '-x'"
+REF_X = "not a valid ref name: '-x'"
+SINCE = ["--since", "2024-01-01"]
+
+
+@pytest.mark.parametrize(
+    ("args", "hint", "why"),
+    [
+        (["dump", "REPO", ""], "'[BRANCH]'", EMPTY),
+        (["dump", "REPO", "--", "-x"], "'[BRANCH]'", BRANCH_X),
+        (["dump", "REPO", "--ref", ""], "'--ref'", EMPTY),
+        (["dump", "REPO", "--ref=-x"], "'--ref'", REF_X),
+        (["push", "REPO", "--", "-x"], "'[BRANCH]'", BRANCH_X),
+        (["push", "REPO", "--ref", " "], "'--ref'", EMPTY),
+        (["history", "REPO", *SINCE, "--", "-x"], "'[BRANCH]'", BRANCH_X),
+        (["history", "REPO", "", *SINCE], "'[BRANCH]'", EMPTY),
+        (["diff", "REPO", "", "HEAD"], "'BASE'", EMPTY),
+        (["diff", "REPO", "--", "-x", "HEAD"], "'BASE'", REF_X),
+        (["diff", "REPO", "HEAD", "a:b"], "'HEAD'", "not a valid ref name: 'a:b'"),
+        (["check", "REPO", ""], "'[BRANCH]'", EMPTY),
+        (["check", "REPO", "--", "-x"], "'[BRANCH]'", BRANCH_X),
+        (["check", "REPO", "--baseline", ""], "'--baseline'", EMPTY),
+        (["check", "REPO", "--baseline=-x"], "'--baseline'", REF_X),
+        (["check", ""], "'[REPOSITORY]'", EMPTY),
+    ],
+)
+def test_a_bad_branch_or_ref_is_a_one_line_usage_error(
+    tmp_path: Path, args: list[str], hint: str, why: str
+) -> None:
+    """An empty or dash-leading BRANCH, BASE, HEAD, --ref or --baseline exited 1 as a failed
+    scan (or 2 under click's usage block): now exit 2 and one line, the same for every verb."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "test_a.py").write_text(MUTED)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    argv = [str(repo) if a == "REPO" else a for a in args]
+    done = run_grabber(*argv, cwd=tmp_path, env={"GRABBER_CACHE_DIR": str(tmp_path / "c")})
+    assert (done.returncode, done.stdout) == (2, b""), done.err
+    assert done.err == f"Error: Invalid value for {hint}: {why}\n"

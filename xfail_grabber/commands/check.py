@@ -12,7 +12,9 @@ from ..policy.load import DEFAULT_POLICY, Policy, PolicyError, load_policy
 from ..sinks.findings import RENDERERS
 from .common import (
     ScanArgs,
+    check_ref,
     output_option,
+    ref_name,
     scan_options,
     usage_error,
     user_errors,
@@ -72,6 +74,7 @@ def policy_and_settings(scan: ScanArgs, root: Path | None) -> tuple[Policy, Sett
 @click.option(
     "--baseline",
     metavar="REF",
+    callback=ref_name,
     help="Judge only mutes added or changed since REF; budget rules compare with REF.",
 )
 @click.option(
@@ -121,6 +124,10 @@ def check(
         if not 1 <= len(args) <= 2:
             raise usage_error("expected REPOSITORY [BRANCH] (or --files PATH...)")
         repository, branch = args[0], (args[1] if len(args) == 2 else None)
+        if not repository.strip():
+            raise usage_error("Invalid value for '[REPOSITORY]': must not be empty")
+        if branch is not None:
+            check_ref(branch, "'[BRANCH]'", "branch")
         local = Path(repository) if Path(repository).is_dir() else None
         policy, settings = policy_and_settings(scan, local)
         try:

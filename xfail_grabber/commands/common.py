@@ -128,10 +128,31 @@ class ScanArgs:
 
 def not_empty(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """An argument given as "" is a usage error (an empty REPOSITORY scanned the current
-    directory)."""
+    directory): one line, exit 2."""
     if value is not None and not value.strip():
-        raise click.BadParameter("must not be empty")
+        raise usage_error(f"Invalid value for {param.get_error_hint(ctx)}: must not be empty")
     return value
+
+
+def ref_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """BRANCH, BASE, HEAD, --ref, --baseline: "", or what git would take for an option or a
+    refspec (`-x`, `a:b`), is a usage error (one line, exit 2) rather than a failed scan."""
+    if value is not None:
+        what = "branch" if param.name == "branch" else "ref"
+        check_ref(value, param.get_error_hint(ctx), what)
+    return value
+
+
+def check_ref(value: str, hint: str, what: str = "ref") -> None:
+    """`ref_name` for a value click does not parse on its own (check's REPOSITORY [BRANCH])."""
+    from ..source.open import check_name
+
+    if not value.strip():
+        raise usage_error(f"Invalid value for {hint}: must not be empty")
+    try:
+        check_name(value, what)
+    except SourceError as exc:
+        raise usage_error(f"Invalid value for {hint}: {exc}") from None
 
 
 def stderr_is_tty() -> bool:
@@ -146,6 +167,7 @@ def _scan_option_list(with_ref: bool) -> list[Callable[[F], F]]:
         click.option(
             "--ref",
             metavar="COMMITISH",
+            callback=ref_name,
             help="Scan this commit, tag or branch; BRANCH stays the label.",
         ),
         click.option(

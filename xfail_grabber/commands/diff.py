@@ -9,13 +9,21 @@ import click
 from ..diff import diff_refs, render_markdown
 from ..timings import TIMINGS
 from .check import policy_and_settings
-from .common import ScanArgs, not_empty, output_option, scan_options, user_errors, write_output
+from .common import (
+    ScanArgs,
+    not_empty,
+    output_option,
+    ref_name,
+    scan_options,
+    user_errors,
+    write_output,
+)
 
 
 @click.command("diff")
 @click.argument("repository", callback=not_empty)
-@click.argument("base", callback=not_empty)
-@click.argument("head", callback=not_empty)
+@click.argument("base", callback=ref_name)
+@click.argument("head", callback=ref_name)
 @scan_options(with_ref=False)
 @click.option(
     "--format",

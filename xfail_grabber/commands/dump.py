@@ -12,6 +12,7 @@ from .common import (
     ScanArgs,
     not_empty,
     output_option,
+    ref_name,
     scan_options,
     usage_error,
     user_errors,
@@ -24,7 +25,7 @@ log = logging.getLogger("xfail_grabber")
 
 @click.command()
 @click.argument("repository", required=False, callback=not_empty)
-@click.argument("branch", required=False, callback=not_empty)
+@click.argument("branch", required=False, callback=ref_name)
 @scan_options
 @click.option(
     "--format",

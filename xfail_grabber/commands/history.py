@@ -13,14 +13,14 @@ from ..history import HistoryError, HistoryProgress, moments, scan_history
 from ..model import Snapshot
 from ..source.open import open_git
 from ..timings import TIMINGS
-from .common import ScanArgs, not_empty, scan_options, stderr_is_tty, user_errors
+from .common import ScanArgs, not_empty, ref_name, scan_options, stderr_is_tty, user_errors
 from .fleet import FleetArgs, fleet_mode, fleet_options, run_fleet_command
 from .process import write_stdout
 
 
 @click.command("history")
 @click.argument("repository", required=False, callback=not_empty)
-@click.argument("branch", required=False, callback=not_empty)
+@click.argument("branch", required=False, callback=ref_name)
 @click.option(
     "--since",
     "since_text",

@@ -10,6 +10,7 @@ from .common import (
     database_errors,
     db_options,
     not_empty,
+    ref_name,
     say,
     scan_options,
     target_url,
@@ -20,7 +21,7 @@ from .fleet import FleetArgs, fleet_mode, fleet_options, run_fleet_command
 
 @click.command()
 @click.argument("repository", required=False, callback=not_empty)
-@click.argument("branch", required=False, callback=not_empty)
+@click.argument("branch", required=False, callback=ref_name)
 @scan_options
 @db_options
 @fleet_options

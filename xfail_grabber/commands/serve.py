@@ -17,7 +17,7 @@ from ..model import Snapshot
 from ..sinks.serve.state import SnapshotProvider, TrendProvider
 from ..sinks.serve.stored import DbHistory
 from ..source.remote import is_url
-from .common import ScanArgs, VisibleFormatter, not_empty, scan_options, user_errors
+from .common import ScanArgs, VisibleFormatter, not_empty, ref_name, scan_options, user_errors
 
 log = logging.getLogger("xfail_grabber.serve")
 
@@ -76,7 +76,7 @@ def db_providers(
 
 @click.command()
 @click.argument("repository", required=False, callback=not_empty)
-@click.argument("branch", required=False, callback=not_empty)
+@click.argument("branch", required=False, callback=ref_name)
 @scan_options
 @click.option(
     "--host",
