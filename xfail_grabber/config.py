@@ -84,6 +84,9 @@ class Discovery:
     # pytest's default norecursedirs (build, dist, venv, .*) guard against collecting build
     # output: they apply to files git does not track; the repository's own always apply.
     norecursedirs_configured: bool = False
+    # The directory pytest is pointed at (`pytest tests/unit`), repository-relative: pytest
+    # never skips it or its parents (norecursedirs applies below it only).
+    initial: str = ""
 
     def is_test_file(self, path: str) -> bool:
         return _is_test_file(path, self.python_files)
@@ -93,9 +96,10 @@ class Discovery:
         if tracked and not self.norecursedirs_configured:
             return False
         parts = path.split("/")[:-1]
+        first = len(self.initial.split("/")) if self.initial else 0
         return any(
             _skips_dir_path(parts[index], "/".join(parts[: index + 1]), self.norecursedirs)
-            for index in range(len(parts))
+            for index in range(first, len(parts))
         )
 
     def is_test_class(self, name: str) -> bool:
@@ -233,12 +237,68 @@ def discovery_from_files(read: Callable[[str], bytes | None]) -> Discovery:
         parsed = _split(section.get(key))
         if parsed:
             values[key] = parsed
+    default = Discovery()
     return Discovery(
+        python_files=values.get("python_files", default.python_files),
+        python_classes=values.get("python_classes", default.python_classes),
+        python_functions=values.get("python_functions", default.python_functions),
+        norecursedirs=values.get("norecursedirs", default.norecursedirs),
         source=name,
         markers=registered_markers(section.get("markers")),
         norecursedirs_configured="norecursedirs" in values,
-        **values,
     )
+
+
+@dataclass(frozen=True)
+class RootDir:
+    """Where pytest roots a run: node ids are relative to `path`, settings come from `config`
+    (both repository-relative; "" is the repository's top, None: no config file)."""
+
+    path: str = ""
+    config: str | None = None
+
+
+def find_rootdir(read: Callable[[str], bytes | None], start: str = "") -> RootDir:
+    """The rootdir of `pytest START` run at the repository's top (START a repository-relative
+    directory), as pytest determines it (_pytest/config/findpaths.py, determine_setup):
+
+    1. START and its parents, nearest first: the first directory holding a config file
+       pytest reads (pytest.toml, pytest.ini, a pyproject.toml with a [tool.pytest] table, a
+       tox.ini with [pytest], a setup.cfg with [tool:pytest]...; pytest_ini's precedence);
+    2. else the directory of the nearest pyproject.toml, even without a pytest table;
+    3. else the nearest directory holding a setup.py;
+    4. else the directory pytest was run in: the repository's top.
+
+    pytest keeps looking above the repository; a scan stays inside it (the files above are
+    not the repository's, and a clone has none).
+    """
+    parts = start.split("/") if start else []
+    bases = ["/".join(parts[:n]) for n in range(len(parts), -1, -1)]
+    pyproject: str | None = None
+    for base in bases:
+        found = pytest_ini(under(read, base))
+        if found is not None:
+            return RootDir(base, join(base, found[0]))
+        if pyproject is None and read(join(base, "pyproject.toml")) is not None:
+            pyproject = base
+    if pyproject is not None:
+        return RootDir(pyproject, join(pyproject, "pyproject.toml"))
+    for base in bases:
+        if read(join(base, "setup.py")) is not None:
+            return RootDir(base)
+    return RootDir()
+
+
+def join(directory: str, name: str) -> str:
+    """A repository-relative path in `directory` ("" is the top)."""
+    return f"{directory}/{name}" if directory else name
+
+
+def under(read: Callable[[str], bytes | None], directory: str) -> Callable[[str], bytes | None]:
+    """`read` (repository-relative names) for the names of one directory."""
+    if not directory:
+        return read
+    return lambda name: read(join(directory, name))
 
 
 def pytest_ini(read: Callable[[str], bytes | None]) -> tuple[str, dict[str, Any]] | None:

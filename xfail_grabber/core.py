@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from .config import Settings, discovery_from_files
+from .config import RootDir, Settings, discovery_from_files, under
 from .enrich.apply import Enrichment, add_owners, enrich, where_of
 from .model import Snapshot, utc_now
 from .scan.incremental import scan_checkout
@@ -17,6 +18,7 @@ from .source import Checkout, SourceFile
 from .source.cache import ScanCache, open_scan_cache
 from .source.commit import Revision
 from .source.open import open_source
+from .source.subdir import scope_of
 from .timings import TIMINGS
 
 
@@ -57,9 +59,17 @@ def snapshot_of(
 
     `cache` is an open scan cache (see take_snapshot); None scans every file afresh.
     """
+    rootdir, initial = scope_of(checkout)
     checkout = TimedCheckout(checkout)
-    settings = settings.with_discovery(discovery_from_files(checkout.read_root_file))
+    discovery = discovery_from_files(under(checkout.read_root_file, rootdir.path))
+    settings = settings.with_discovery(replace(discovery, initial=initial))
     result = scan_checkout(checkout, settings, workers=workers, progress=progress, cache=cache)
+    if rootdir.path:
+        # pytest's node ids are relative to its rootdir; `path` stays repository-relative.
+        records = tuple(
+            replace(r, nodeid=relative_nodeid(r.nodeid, rootdir)) for r in result.records
+        )
+        result = replace(result, records=records)
     return scanned_snapshot(
         result,
         Revision(checkout.branch, checkout.commit, checkout.committed_at),
@@ -95,6 +105,11 @@ def scanned_snapshot(
         dynamic=result.dynamic,
     )
     return add_owners(snapshot, read)
+
+
+def relative_nodeid(nodeid: str, rootdir: RootDir) -> str:
+    """A repository-relative node id as pytest prints it from `rootdir`."""
+    return nodeid.removeprefix(f"{rootdir.path}/") if rootdir.path else nodeid
 
 
 def take_snapshot(

@@ -47,6 +47,15 @@ def local_policy_file(directory: Path) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
+def local_root(repository: str) -> Path | None:
+    """Where a local REPOSITORY's grabber.toml lives: the top of its git work tree (for a
+    directory inside one, `grabber check ./repo/tests`), else the directory itself."""
+    from ..policy.check import repository_root
+
+    path = Path(repository)
+    return repository_root(path) if path.is_dir() else None
+
+
 def policy_and_settings(scan: ScanArgs, root: Path | None) -> tuple[Policy, Settings]:
     """The policy and the scan settings, from --config, else from grabber.toml at the local
     repository's `root`, else the defaults (check and diff find them the same way)."""
@@ -128,7 +137,7 @@ def check(
             raise usage_error("Invalid value for '[REPOSITORY]': must not be empty")
         if branch is not None:
             check_ref(branch, "'[BRANCH]'", "branch")
-        local = Path(repository) if Path(repository).is_dir() else None
+        local = local_root(repository)
         policy, settings = policy_and_settings(scan, local)
         try:
             report = check_repository(

@@ -8,7 +8,7 @@ import click
 
 from ..diff import diff_refs, render_markdown
 from ..timings import TIMINGS
-from .check import policy_and_settings
+from .check import local_root, policy_and_settings
 from .common import (
     ScanArgs,
     not_empty,
@@ -60,7 +60,7 @@ def diff(
     from ..sinks.findings import finding_rows
     from ..sinks.formats import to_json_text
 
-    local = Path(repository) if Path(repository).is_dir() else None
+    local = local_root(repository)
     policy, settings = policy_and_settings(scan, local)
     result = diff_refs(
         repository, base, head, settings, workers=scan.workers, cache_dir=scan.cache_dir

@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..config import BUILTIN_KINDS, Settings, pytest_ini
+from ..config import BUILTIN_KINDS, Settings, pytest_ini, under
 from ..diff import MuteDiff
 from ..model import MutedTest, Snapshot, utc_now
 from ..source import Checkout, SourceError, SourceFile
@@ -171,7 +171,10 @@ def _truthy(value: Any) -> bool:
 
 def context_of(checkout: Checkout, settings: Settings, today: date | None = None) -> Context:
     """The Context for a checkout: its pytest config, its conftest.py files, today."""
-    found = pytest_ini(checkout.read_root_file)
+    from ..source.subdir import scope_of
+
+    rootdir, _ = scope_of(checkout)
+    found = pytest_ini(under(checkout.read_root_file, rootdir.path))
     section = found[1] if found else None
     conftests = [f for f in checkout.files() if f.path.rsplit("/", 1)[-1] == "conftest.py"]
     datas = [data for _, data in checkout.read(conftests) if isinstance(data, bytes)]

@@ -193,6 +193,10 @@ class GitCheckout:
             result.append(SourceFile(item.path, 0, item.blob_id, error=error))
         return result
 
+    def has_directory(self, path: str) -> bool:
+        """Whether the commit holds a directory at `path` (as paths are shown)."""
+        return any(e.path.startswith(path + "/") for e in self._entries())
+
     def content_key(self) -> str:
         """Equal for two commits whose .py files and root config files are the same."""
         digest = hashlib.sha256()

@@ -9,6 +9,8 @@ commit's files are read by commit.py.
 - a local work tree without BRANCH and --ref: scanned as it is on disk, uncommitted edits
   included, ignored files (.venv, build output) left out;
 - a local work tree or bare repository with BRANCH or --ref: read from git objects;
+- a directory inside a work tree: the files under it, as on disk or at BRANCH/--ref, named
+  from the repository's top (subdir.py);
 - a plain directory without BRANCH and --ref: scanned as it is on disk.
 """
 
@@ -26,13 +28,14 @@ from git import Repo
 from git.exc import GitError
 from git.objects import Commit
 
-from . import Checkout, SourceError
+from . import Checkout, SourceError, display_path
 from .auth import Auth
 from .clones import cached_clone, fetch_ref
 from .command import LOCAL, git_env, git_for, run
 from .commit import GitCheckout, Objects, Revision
 from .local import DirectoryCheckout
 from .remote import Remote, is_url, parse_remote
+from .subdir import SubdirCheckout
 
 log = logging.getLogger("xfail_grabber.git")
 
@@ -47,6 +50,24 @@ def check_name(value: str | None, what: str) -> None:
         not value or value.startswith(("-", "+")) or any(c in value for c in ":*\n\r\0")
     ):
         raise SourceError(f"not a valid {what} name: {value!r}")
+
+
+def enclosing_worktree(path: Path) -> tuple[Path, Path, str] | None:
+    """(top, git_dir, prefix) when `path` is a directory inside a git work tree but not its
+    top (`prefix`: its path from the top, as git lists it), else None."""
+    proc = run(
+        git_for(LOCAL, path),
+        ["rev-parse", "--is-inside-work-tree", "--show-toplevel", "--absolute-git-dir",
+         "--show-prefix"],
+        check=False,
+    )  # fmt: skip
+    lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
+    if proc.returncode != 0 or len(lines) < 4 or lines[0] != "true":
+        return None
+    prefix = lines[3].strip("/")
+    if not prefix:
+        return None
+    return Path(lines[1]), Path(lines[2]), prefix
 
 
 def probe(path: Path) -> tuple[str, Path, Path] | None:
@@ -94,6 +115,11 @@ def open_source(
         raise SourceError(f"not a directory: {repository}")
     found = probe(path)
     if found is None:
+        inside = enclosing_worktree(path)
+        if inside is not None:
+            with open_subdir(path, inside, branch, ref) as checkout:
+                yield checkout
+            return
         if branch is not None or ref is not None:
             raise SourceError(f"not a git repository: {repository}")
         yield DirectoryCheckout(path, label=local_label(path))
@@ -105,6 +131,29 @@ def open_source(
             yield repo.worktree_checkout(where)
         else:
             yield repo.checkout(repo.resolve(branch, ref))
+    finally:
+        repo.close()
+
+
+@contextmanager
+def open_subdir(
+    path: Path, inside: tuple[Path, Path, str], branch: str | None, ref: str | None
+) -> Iterator[Checkout]:
+    """A directory inside a git work tree: its files as on disk (without BRANCH and --ref) or
+    at that commit, named from the repository's top (see subdir.py)."""
+    top, git_dir, prefix = inside
+    repo = GitRepository(_objects(git_dir, None), local_label(top))
+    label = local_label(path)  # its own series: a directory is not the whole repository
+    try:
+        if branch is None and ref is None:
+            yield SubdirCheckout(repo.worktree_checkout(top, under=prefix), prefix, label=label)
+            return
+        revision = repo.resolve(branch, ref)
+        whole = repo.checkout(revision)
+        if not whole.has_directory(display_path(prefix)):
+            at = ref or branch or "HEAD"
+            raise SourceError(f"no directory {display_path(prefix)} in {top} at {at}")
+        yield SubdirCheckout(whole, display_path(prefix), label=label)
     finally:
         repo.close()
 
@@ -122,6 +171,13 @@ def open_git(
         raise SourceError(f"no such file or directory: {repository}")
     found = probe(path) if path.is_dir() else None
     if found is None:
+        inside = enclosing_worktree(path) if path.is_dir() else None
+        if inside is not None:
+            # history and diff walk commits of a whole repository.
+            raise SourceError(
+                f"not the top of a git repository: {repository} (a directory inside "
+                f"{inside[0]}; give that)"
+            )
         raise SourceError(f"not a git repository: {repository}")
     _, where, git_dir = found
     return GitRepository(_objects(git_dir, None), local_label(where))
@@ -254,12 +310,15 @@ class GitRepository:
     def checkout(self, revision: Revision) -> GitCheckout:
         return GitCheckout(self.objects, label=self.label, revision=revision)
 
-    def worktree_checkout(self, top: Path) -> DirectoryCheckout:
-        """A work tree as it is on disk: tracked and untracked files, ignored ones left out."""
+    def worktree_checkout(self, top: Path, *, under: str = "") -> DirectoryCheckout:
+        """A work tree as it is on disk: tracked and untracked files, ignored ones left out
+        (`under`: only those in that directory, named from the top)."""
         out = run(
             git_for(LOCAL, top), ["ls-files", "-co", "--exclude-standard", "-z", "--", "*.py"]
         ).stdout
         names = {p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p}
+        if under:
+            names = {p for p in names if p.startswith(under + "/")}
         out = run(git_for(LOCAL, top), ["ls-files", "-c", "-z", "--", "*.py"]).stdout
         tracked = {p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p}
         # Tracked files deleted on disk are gone from the tree "as it is on disk".
