@@ -28,6 +28,7 @@ from pathlib import Path
 
 from .config import ConfigError, Settings, build_settings
 from .diff import MuteDiff, diff_refs
+from .enrich.apply import Enrichment
 from .history import HistoryError, moments, scan_history
 from .model import MutedTest, ScanError, Snapshot
 from .source import SourceError
@@ -41,6 +42,7 @@ __all__ = [
     "Snapshot",
     "SourceError",
     "diff",
+    "enrichment",
     "history",
     "scan",
     "settings",
@@ -65,23 +67,30 @@ def scan(
     config: str | Path | None = None,
     workers: int | None = None,
     cache_dir: str | Path | None = None,
+    blame: bool | None = None,
+    tickets: bool | None = None,
 ) -> Snapshot:
     """The muted tests of `repository` at `branch` (a URL or a local path).
 
     Without `branch` a local work tree is read as it is on disk, a URL or bare repository at
     its default branch; `ref` scans that commit with `branch` as the label. `workers` parser
     processes (default: one per core); clones and the scan cache go to `cache_dir` (default:
-    the user cache directory).
+    the user cache directory). Owners come from CODEOWNERS; `blame` (first_seen, age_days)
+    and `tickets` (ticket_status from the trackers of `[tickets]` in `config` or the
+    environment) as `grabber dump --blame --tickets` adds them (None: as `[enrich]` in
+    `config` says, else off).
     """
     from .core import take_snapshot
 
+    chosen = settings(markers, only, config)
     return take_snapshot(
         str(repository),
         branch,
-        settings(markers, only, config),
+        chosen,
         ref=ref,
         workers=workers,
         cache_dir=_path(cache_dir),
+        enrichment=enrichment(config, blame, tickets, cache_dir),
     )
 
 
@@ -120,6 +129,8 @@ def history(
     config: str | Path | None = None,
     workers: int | None = None,
     cache_dir: str | Path | None = None,
+    blame: bool | None = None,
+    tickets: bool | None = None,
 ) -> Iterator[Snapshot]:
     """Snapshots of `branch` (default: HEAD) at since, since + every, ... up to until
     (default: now), oldest first, as they are scanned.
@@ -127,15 +138,53 @@ def history(
     Each point is the last first-parent commit at or before it (points before the first
     commit are left out); a snapshot's `scanned_at` is its point. `every`: day, week, month,
     Nd or Nw; dates are ISO text or datetimes (naive ones are UTC). Bad parameters raise
-    HistoryError before anything is opened.
+    HistoryError before anything is opened. Owners, `blame` and `tickets` as for `scan`,
+    each point from its own commit (what `grabber history --blame --tickets` stores).
     """
     from .source.open import open_git
 
     chosen = settings(markers, only, config)
     points = moments(since, until, every)
+    enriched = enrichment(config, blame, tickets, cache_dir)
     repo = open_git(str(repository), cache_dir=_path(cache_dir))
-    found = scan_history(repo, branch, points, chosen, workers=workers, cache_dir=_path(cache_dir))
-    return (snapshot for _, snapshot in found)
+
+    def snapshots() -> Iterator[Snapshot]:
+        try:
+            found = scan_history(
+                repo,
+                branch,
+                points,
+                chosen,
+                workers=workers,
+                cache_dir=_path(cache_dir),
+                enrichment=enriched,
+            )
+            for _, snapshot in found:
+                yield snapshot
+        finally:
+            repo.close()  # GitPython's cat-file processes end with the history
+
+    return snapshots()
+
+
+def enrichment(
+    config: str | Path | None = None,
+    blame: bool | None = None,
+    tickets: bool | None = None,
+    cache_dir: str | Path | None = None,
+) -> Enrichment:
+    """What scan() and history() add besides owners: `blame` and `tickets` over `[enrich]`
+    of the grabber.toml `config`; trackers from its `[tickets]` and the environment.
+    Raises ConfigError."""
+    from .enrich.settings import load_enrichment
+    from .source.clones import default_cache_dir
+
+    return load_enrichment(
+        Path(config) if config else None,
+        blame=blame,
+        tickets=tickets,
+        cache_dir=_path(cache_dir) or default_cache_dir(),
+    )
 
 
 def _path(value: str | Path | None) -> Path | None:

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .config import RootDir, Settings, discovery_from_files, under
-from .enrich.apply import Enrichment, add_owners, enrich, where_of
+from .enrich.apply import Enrichment, add_owners, blame_and_tickets, where_of
 from .model import Snapshot, utc_now
 from .scan.incremental import scan_checkout
 from .scan.tickets import link_tickets
@@ -54,11 +54,14 @@ def snapshot_of(
     cache_dir: Path | None = None,
     progress: bool = False,
     cache: ScanCache | None = None,
+    enrichment: Enrichment | None = None,
 ) -> Snapshot:
     """Scan an open checkout into a Snapshot (discovery rules read from the checkout).
 
-    `cache` is an open scan cache (see take_snapshot); None scans every file afresh.
+    `cache` is an open scan cache (see take_snapshot); None scans every file afresh. Owners
+    are always added, blame and ticket status as `enrichment` says.
     """
+    source = checkout
     rootdir, initial = scope_of(checkout)
     checkout = TimedCheckout(checkout)
     discovery = discovery_from_files(under(checkout.read_root_file, rootdir.path))
@@ -70,7 +73,7 @@ def snapshot_of(
             replace(r, nodeid=relative_nodeid(r.nodeid, rootdir)) for r in result.records
         )
         result = replace(result, records=records)
-    return scanned_snapshot(
+    snapshot = scanned_snapshot(
         result,
         Revision(checkout.branch, checkout.commit, checkout.committed_at),
         repo=checkout.repo,
@@ -78,6 +81,8 @@ def snapshot_of(
         markers=settings.kinds,
         read=checkout.read_root_file,
     )
+    where = replace(where_of(source), read=checkout.read_root_file)
+    return blame_and_tickets(snapshot, where, enrichment or Enrichment())
 
 
 def scanned_snapshot(
@@ -131,9 +136,12 @@ def take_snapshot(
                 open_source(repository, branch, ref, cache_dir=cache_dir)
             )
         cache = stack.enter_context(open_scan_cache(cache_dir))
-        snapshot = snapshot_of(
-            checkout, settings, workers=workers, cache_dir=cache_dir, progress=progress, cache=cache
+        return snapshot_of(
+            checkout,
+            settings,
+            workers=workers,
+            cache_dir=cache_dir,
+            progress=progress,
+            cache=cache,
+            enrichment=enrichment,
         )
-        if enrichment is not None and (enrichment.blame or enrichment.tickets):
-            snapshot = enrich(snapshot, where_of(checkout), enrichment)
-        return snapshot

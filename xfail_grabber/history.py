@@ -17,6 +17,7 @@ from datetime import MAXYEAR, UTC, date, datetime, timedelta
 from pathlib import Path
 
 from .config import Settings
+from .enrich.apply import Enrichment
 from .model import Snapshot, utc_now
 from .source import SourceError
 from .source.commit import Revision
@@ -177,14 +178,18 @@ def scan_history(
     cache_dir: Path | None = None,
     skip: set[tuple[str, str]] | None = None,
     progress: Callable[[HistoryProgress], None] | None = None,
+    enrichment: Enrichment | None = None,
 ) -> Iterator[tuple[Point, Snapshot]]:
     """Scan the branch at each moment; `skip` holds (commit, ISO day) pairs already stored.
 
     The first commit is scanned in full, each next one updated from the one before by the
-    files that changed between them (walk.py). `progress` is called before the first point
-    and after each.
+    files that changed between them (walk.py). Each point gets owners from its own commit's
+    CODEOWNERS, and blame and ticket status as `enrichment` says (a file whose content did
+    not change is blamed once). `progress` is called before the first point and after each.
     """
     from .core import scanned_snapshot
+    from .enrich.apply import Where, blame_and_tickets
+    from .enrich.blame import BlameCache
     from .source.cache import open_scan_cache
     from .walk import CommitWalk
 
@@ -207,11 +212,14 @@ def scan_history(
     state = HistoryProgress(points=len(todo))
     if progress is not None:
         progress(state)
+    chosen = enrichment or Enrichment()
+    blames = BlameCache()
     with open_scan_cache(cache_dir) as cache:
         walk = CommitWalk(repo, head.branch, settings, cache, workers=workers)
         try:
             for point in todo:
                 result = walk.scan(point.commit, point.committed_at)
+                read = _root_reader(repo, point.commit)
                 # As dump gives it at that commit (ticket links, owners), dated at the point.
                 snapshot = scanned_snapshot(
                     result,
@@ -219,8 +227,10 @@ def scan_history(
                     repo=repo.label,
                     scanned_at=point.at,
                     markers=walk.settings.kinds,
-                    read=_root_reader(repo, point.commit),
+                    read=read,
                 )
+                where = Where(read, repo.git_dir, point.commit, repo.objects)
+                snapshot = blame_and_tickets(snapshot, where, chosen, blames)
                 state.done += 1
                 state.commits, state.parsed = walk.counts.commits, walk.counts.parsed
                 if progress is not None:

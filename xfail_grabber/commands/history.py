@@ -77,8 +77,6 @@ def history(
     With --config FILE listing [[repos]] and no REPOSITORY, every active branch of every
     repository is backfilled (see `grabber push --help` for --jobs and shards).
     """
-    from ..enrich.apply import enrich, where_at
-    from ..enrich.blame import BlameCache
     from ..sinks.formats import to_json_text
 
     settings = scan.settings()
@@ -116,15 +114,11 @@ def history(
         cache_dir=cache_dir,
         skip=skip,
         progress=bar,
+        enrichment=scan.enrichment(),
     )
-    enrichment = scan.enrichment()
-    blames = BlameCache()
     done = 0
     try:
         for _, snapshot in found:
-            if snapshot.commit:
-                where = where_at(repo.git_dir, snapshot.commit)
-                snapshot = enrich(snapshot, where, enrichment, blames)
             done += 1
             if store is not None and db_url:
                 with TIMINGS.phase("push"):
@@ -140,6 +134,7 @@ def history(
     finally:
         if bar is not None:
             bar.end()
+        repo.close()
     if store is not None:
         click.echo(f"grabber: stored {done} snapshots in the database", err=True)
 

@@ -57,22 +57,6 @@ def where_of(checkout: object) -> Where:
     return Where(read, None, None)
 
 
-def where_at(git_dir: Path, commit: str) -> Where:
-    """A Where for one commit of a git repository (history points)."""
-
-    def read(path: str) -> bytes | None:
-        done = subprocess.run(
-            ["git", "--git-dir", str(git_dir), "-c", "protocol.allow=never", "cat-file", "blob",
-             f"{commit}:{path}"],
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )  # fmt: skip
-        return done.stdout if done.returncode == 0 else None
-
-    return Where(read, git_dir, commit)
-
-
 def add_owners(snapshot: Snapshot, read: Callable[[str], bytes | None]) -> Snapshot:
     found = owners_module.load(read)
     if found.source is None:
@@ -196,9 +180,16 @@ def add_ticket_status(snapshot: Snapshot, options: Enrichment) -> Snapshot:
 def enrich(
     snapshot: Snapshot, where: Where, options: Enrichment, blames: BlameCache | None = None
 ) -> Snapshot:
-    """Owners always; blame and tickets when asked. `blames` is shared across the points of a
-    history, so a file whose content did not change is blamed once."""
-    snapshot = add_owners(snapshot, where.read)
+    """Owners always; blame and tickets when asked."""
+    return blame_and_tickets(add_owners(snapshot, where.read), where, options, blames)
+
+
+def blame_and_tickets(
+    snapshot: Snapshot, where: Where, options: Enrichment, blames: BlameCache | None = None
+) -> Snapshot:
+    """Blame and ticket status, when asked (owners come with every snapshot, from
+    core.scanned_snapshot). `blames` is shared across the points of a history, so a file
+    whose content did not change is blamed once."""
     if options.blame:
         snapshot = add_blame(snapshot, where, options.since_tolerance_days, blames)
     if options.tickets:

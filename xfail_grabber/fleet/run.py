@@ -119,17 +119,24 @@ def run_repo(task: Task, emit: Emit | None = None) -> RepoResult:
             branches = [b for b in branches if b in dates and dates[b] >= since]
         result.active = len(branches)
         if not branches:
+            if repo is not None:
+                repo.close()
             return result
         if repo is None:
             repo = open_git(spec.url, cache_dir=task.cache_dir)
     except Exception as exc:  # one repository must not stop the fleet
         result.failures.append(Failure(spec.url, None, _one_line(exc)))
+        if repo is not None:
+            repo.close()
         return result
-    for branch in branches:
-        try:
-            result.snapshots += task.action(repo, branch, task.settings, task, write)
-        except Exception as exc:
-            result.failures.append(Failure(spec.url, branch, _one_line(exc)))
+    try:
+        for branch in branches:
+            try:
+                result.snapshots += task.action(repo, branch, task.settings, task, write)
+            except Exception as exc:
+                result.failures.append(Failure(spec.url, branch, _one_line(exc)))
+    finally:
+        repo.close()  # GitPython's cat-file processes end with the repository's turn
     return result
 
 

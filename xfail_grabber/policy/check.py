@@ -210,7 +210,6 @@ def check_repository(
     `enrichment` adds blame and ticket status for the rules that use them."""
     from ..core import snapshot_of
     from ..diff import compare, renames
-    from ..enrich.apply import enrich, where_of
     from ..source.cache import open_scan_cache
     from ..source.commit import Revision
     from ..source.open import open_git, open_source
@@ -220,9 +219,14 @@ def check_repository(
         open_scan_cache(cache_dir) as cache,
     ):
         policy.check_globs(f.path for f in checkout.files())
-        snapshot = snapshot_of(checkout, settings, workers=workers, progress=progress, cache=cache)
-        if enrichment is not None and (enrichment.blame or enrichment.tickets):
-            snapshot = enrich(snapshot, where_of(checkout), enrichment)
+        snapshot = snapshot_of(
+            checkout,
+            settings,
+            workers=workers,
+            progress=progress,
+            cache=cache,
+            enrichment=enrichment,
+        )
         context = context_of(checkout, settings)
         if baseline is None:
             findings = evaluate(policy, snapshot, context)
