@@ -80,7 +80,7 @@ def test_unknown_key_in_an_entry(tmp_path: Path) -> None:
     text = GOOD + '\n[[repos]]\nurl = "https://github.com/org/third"\nbranch = ["main"]\n'
     assert error(tmp_path, text) == (
         "FILE:20: key 'branch' in [[repos]] #3: unknown key "
-        "(known: url, branches, active_within, markers, only)"
+        "(known: url, branches, active_within, markers, only, blame, tickets)"
     )
 
 

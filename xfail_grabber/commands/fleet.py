@@ -87,6 +87,7 @@ def fleet_mode(repository: str | None, scan: ScanArgs, fleet: FleetArgs) -> bool
 def run_fleet_command(scan: ScanArgs, fleet: FleetArgs, action: Action, verb: str) -> None:
     """Run `action` over the fleet of --config; the summary on stderr; exit 1 on failures."""
     from ..fleet import Fleet, FleetFileError, ShardError, choose_shard, load_fleet, run_fleet
+    from ..source.clones import default_cache_dir
 
     assert scan.config_file is not None
     try:
@@ -95,7 +96,7 @@ def run_fleet_command(scan: ScanArgs, fleet: FleetArgs, action: Action, verb: st
     except (FleetFileError, ShardError) as exc:
         raise usage_error(str(exc)) from None
     base = scan.settings()
-
+    cache_dir = scan.cache_dir or default_cache_dir()
     summary = run_fleet(
         loaded,
         lambda repo: loaded.settings_for(repo, base, scan.markers, scan.only),
@@ -105,6 +106,9 @@ def run_fleet_command(scan: ScanArgs, fleet: FleetArgs, action: Action, verb: st
         cache_dir=scan.cache_dir,
         workers=scan.workers,
         progress=sys.stderr.isatty(),
+        enrichment_for=lambda repo: loaded.enrichment_for(
+            repo, scan.blame, scan.tickets, cache_dir
+        ),
     )
     say(summary.text(verb, shard))
     for failure in summary.failures:

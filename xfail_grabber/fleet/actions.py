@@ -65,6 +65,7 @@ class History:
             workers=task.workers,
             cache_dir=task.cache_dir,
             skip=skip,
+            enrichment=task.enrichment,
         ):
             if self.db_url:
                 store_snapshot(self.db_url, snapshot)

@@ -4,11 +4,16 @@
     markers = ["xfailflake", "quarantined"]
     branches = ["main", "master", "release/*"]   # globs over the remote's branches
     active_within = "30d"                        # tip committed within 30 days
+    blame = true                                 # --blame for every repository
 
     [[repos]]
     url = "https://github.com/org/service-ee"
     branches = ["master", "1.*"]
     only = ["xfailflake"]
+    tickets = true                               # --tickets for this one
+
+    [tickets]                                    # trackers, as in any grabber.toml
+    jira_url = "https://jira.example.com"
 
 Validation is strict: an unknown key, a value of the wrong type, a repository listed twice or
 a credential written into a URL is a one-line `FleetFileError` naming the file, the line and the
@@ -19,7 +24,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -34,12 +39,16 @@ from ..config import (
     Settings,
     load_grabber_toml,
 )
+from ..enrich.apply import Enrichment
+from ..enrich.settings import load_enrichment
 from ..keylines import find_line, key_lines
 
-# Top-level keys of a grabber.toml other parts of grabber read (FLEET_KEYS are ours).
-OTHER_TOP_KEYS = ("markers", "only", "grabber", "policy")
-REPO_KEYS = ("url", "branches", "active_within", "markers", "only")
-DEFAULT_KEYS = ("branches", "active_within", "markers", "only")
+# Top-level keys of a grabber.toml other parts of grabber read (FLEET_KEYS are ours):
+# [enrich] and [tickets] are validated by enrich.settings, the others by config and policy.
+OTHER_TOP_KEYS = ("markers", "only", "grabber", "policy", "enrich", "tickets")
+REPO_KEYS = ("url", "branches", "active_within", "markers", "only", "blame", "tickets")
+DEFAULT_KEYS = ("branches", "active_within", "markers", "only", "blame", "tickets")
+FLAG_KEYS = ("blame", "tickets")
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_SHARDS = 10_000
 _DURATION = re.compile(r"^\s*(\d{1,6})\s*([hdw])\s*$")
@@ -61,6 +70,8 @@ class RepoSpec:
     markers: tuple[str, ...] | None  # custom markers (None: the file's or grabber's default)
     only: tuple[str, ...] | None
     line: int  # where the entry starts in the file
+    blame: bool | None = None  # None: as [enrich] says
+    tickets: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,7 @@ class Fleet:
     shards: int | None  # how many shards the job runs as, when the file says so
     markers: tuple[str, ...] | None  # top-level `markers` / `only` (plain grabber.toml keys)
     only: tuple[str, ...] | None
+    enrichment: Enrichment = field(default_factory=Enrichment)  # [enrich] and [tickets]
 
     def settings_for(
         self, repo: RepoSpec, base: Settings, markers: tuple[str, ...], only: tuple[str, ...]
@@ -84,6 +96,28 @@ class Fleet:
         custom = DEFAULT_CUSTOM_MARKERS if own is None else own
         restrict = only or (repo.only if repo.only is not None else self.only) or ()
         return replace(base, custom_markers=tuple(dict.fromkeys(custom + markers)), only=restrict)
+
+    def enrichment_for(
+        self,
+        repo: RepoSpec,
+        blame: bool | None = None,
+        tickets: bool | None = None,
+        cache_dir: Path | None = None,
+    ) -> Enrichment:
+        """A repository's blame and tickets: `--blame`/`--tickets` (blame, tickets), else its
+        own keys (or [defaults]'), else [enrich]; trackers from [tickets] and the environment.
+        """
+        chosen = self.enrichment
+        return replace(
+            chosen,
+            blame=_first(blame, repo.blame, chosen.blame),
+            tickets=_first(tickets, repo.tickets, chosen.tickets),
+            cache_dir=cache_dir if cache_dir is not None else chosen.cache_dir,
+        )
+
+
+def _first(*values: bool | None) -> bool:
+    return next((v for v in values if v is not None), False)
 
 
 def is_fleet_file(path: Path) -> bool:
@@ -192,6 +226,10 @@ class _Validator:
             message = str(exc).removeprefix(f"{self.path}: ")
             bad = next((k for k in ("markers", "only") if f"'{k}'" in message), None)
             raise self.fail(None, bad, message) from None
+        try:
+            enrichment = load_enrichment(self.path)
+        except ConfigError as exc:
+            raise FleetFileError(str(exc)) from None
         defaults = doc.get("defaults", {})
         if not isinstance(defaults, dict):
             raise self.fail(None, "defaults", "must be a table: [defaults]")
@@ -226,6 +264,8 @@ class _Validator:
                     markers=custom,
                     only=only,
                     line=self.line(table, None),
+                    blame=merged.get("blame"),
+                    tickets=merged.get("tickets"),
                 )
             )
         shards = doc.get("shards")
@@ -233,7 +273,9 @@ class _Validator:
             isinstance(shards, bool) or not isinstance(shards, int) or not 1 <= shards <= MAX_SHARDS
         ):
             raise self.fail(None, "shards", f"must be a whole number from 1 to {MAX_SHARDS}")
-        return Fleet(self.path, tuple(specs), shards, top.get("markers"), top.get("only"))
+        return Fleet(
+            self.path, tuple(specs), shards, top.get("markers"), top.get("only"), enrichment
+        )
 
     def entry(
         self, table: tuple[str, int], entry: dict[str, Any], keys: tuple[str, ...]
@@ -244,6 +286,10 @@ class _Validator:
                 raise self.fail(table, key, f"unknown key (known: {', '.join(keys)})")
             if key == "url":
                 values[key] = self.url(table, value)
+            elif key in FLAG_KEYS:
+                if not isinstance(value, bool):
+                    raise self.fail(table, key, "must be true or false")
+                values[key] = value
             elif key == "active_within":
                 if not isinstance(value, str):
                     raise self.fail(table, key, 'must be a string such as "30d"')

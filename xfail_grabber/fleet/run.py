@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Protocol, TextIO
 
 from ..config import Settings
+from ..enrich.apply import Enrichment
 from ..model import Snapshot, utc_now
 from ..source.open import GitRepository, open_git
 from .file import Fleet, RepoSpec
@@ -91,6 +92,7 @@ class Task:
     workers: int | None
     now: datetime
     scratch: Path | None = None  # where each process keeps its scratch repository for tips
+    enrichment: Enrichment | None = None  # blame and tickets (owners always)
 
 
 def run_repo(task: Task, emit: Emit | None = None) -> RepoResult:
@@ -157,7 +159,9 @@ def snapshot_branch(repo: GitRepository, branch: str, settings: Settings, task: 
 
     checkout = repo.checkout(repo.resolve(branch))
     with open_scan_cache(task.cache_dir) as cache:
-        return snapshot_of(checkout, settings, workers=task.workers, cache=cache)
+        return snapshot_of(
+            checkout, settings, workers=task.workers, cache=cache, enrichment=task.enrichment
+        )
 
 
 @dataclass
@@ -199,8 +203,10 @@ def run_fleet(
     out: TextIO | None = None,
     err: TextIO | None = None,
     progress: bool | None = None,
+    enrichment_for: Callable[[RepoSpec], Enrichment] | None = None,
 ) -> Summary:
-    """Run `action` over the fleet; lines go to `out`, failures and progress to `err`."""
+    """Run `action` over the fleet; lines go to `out`, failures and progress to `err`;
+    `enrichment_for` says what each repository's snapshots get besides owners."""
     out = out or sys.stdout
     err = err or sys.stderr
     tty = err.isatty() if progress is None else progress
@@ -211,7 +217,17 @@ def run_fleet(
     now = utc_now()
     scratch = _scratch_dir(cache_dir)
     tasks = [
-        Task(spec, settings_for(spec), action, shard, cache_dir, workers, now, scratch)
+        Task(
+            spec,
+            settings_for(spec),
+            action,
+            shard,
+            cache_dir,
+            workers,
+            now,
+            scratch,
+            enrichment_for(spec) if enrichment_for is not None else None,
+        )
         for spec in fleet.repos
     ]
     summary = Summary()
