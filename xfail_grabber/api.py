@@ -22,6 +22,7 @@ The functions live here rather than on the package itself: `xfail_grabber.scan`,
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +33,8 @@ from .enrich.apply import Enrichment
 from .history import HistoryError, moments, scan_history
 from .model import MutedTest, ScanError, Snapshot
 from .source import SourceError
+
+log = logging.getLogger("xfail_grabber")
 
 __all__ = [
     "ConfigError",
@@ -176,15 +179,19 @@ def enrichment(
     """What scan() and history() add besides owners: `blame` and `tickets` over `[enrich]`
     of the grabber.toml `config`; trackers from its `[tickets]` and the environment.
     Raises ConfigError."""
-    from .enrich.settings import load_enrichment
+    from .enrich.settings import load_enrichment, tracker_note
     from .source.clones import default_cache_dir
 
-    return load_enrichment(
+    found = load_enrichment(
         Path(config) if config else None,
         blame=blame,
         tickets=tickets,
         cache_dir=_path(cache_dir) or default_cache_dir(),
     )
+    note = tracker_note(found)
+    if note is not None:
+        log.warning("%s", note)
+    return found
 
 
 def _path(value: str | Path | None) -> Path | None:

@@ -4,12 +4,16 @@ the token kept secret, a tracker that is down, and bad settings."""
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from xfail_grabber.cli import main
+from xfail_grabber.enrich.settings import NO_TRACKER
 
 from .test_apply import make_repo
 from .trackers import tracker
@@ -127,3 +131,55 @@ def test_blame_on_a_url_fetches_the_history_it_needs(
     records = json.loads(out)["muted"]
     # The marks were written in the first commit: blame needed that commit's blob too.
     assert {r["first_seen"]["date"] for r in records} == {"2025-02-01T09:00:00Z"}
+
+
+def grabber_process(
+    args: list[str], tmp_path: Path, **env: str
+) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("GRABBER_")}
+    environment.update(GRABBER_CACHE_DIR=str(tmp_path / "cache"), **env)
+    return subprocess.run(
+        [sys.executable, "-m", "xfail_grabber", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=environment,
+        check=False,
+    )
+
+
+def test_tickets_without_a_tracker_say_so_once(tmp_path: Path) -> None:
+    """--tickets with no tracker configured left ticket_status null without a word; now one
+    line says so and how to configure one, once per run (history: many points, one line)."""
+    repo = make_repo(tmp_path)  # tickets ABC-2 (Jira) and ABC-1 in a reason
+    note = f"grabber: {NO_TRACKER}\n"
+    dumped = grabber_process(["dump", str(repo), "--tickets"], tmp_path)
+    assert (dumped.returncode, dumped.stderr) == (0, note)
+    assert {r["ticket_status"] for r in json.loads(dumped.stdout)["muted"]} == {None}
+    span = ["--since", "2025-02-02", "--until", "2025-02-05", "--every", "day"]
+    history = grabber_process(["history", str(repo), "main", *span, "--tickets"], tmp_path)
+    assert (history.returncode, history.stderr) == (0, note)
+    assert len(history.stdout.splitlines()) == 4
+    fleet = tmp_path / "fleet.toml"
+    fleet.write_text(f'[defaults]\ntickets = true\n\n[[repos]]\nurl = "file://{repo}"\n')
+    fleet_run = grabber_process(["dump", "--config", str(fleet), "--jobs", "1"], tmp_path)
+    assert fleet_run.returncode == 0, fleet_run.stderr
+    assert fleet_run.stderr.startswith(note)
+    assert fleet_run.stderr.count(NO_TRACKER) == 1
+
+
+@pytest.mark.parametrize("how", ["environment", "config", "no --tickets"])
+def test_no_note_with_a_tracker_or_without_tickets(tmp_path: Path, how: str) -> None:
+    repo = make_repo(tmp_path)
+    args = ["dump", str(repo), "--tickets"]
+    env = {}
+    if how == "environment":
+        env["GRABBER_JIRA_URL"] = "http://127.0.0.1:9"  # nothing listens: unknown, one warning
+    elif how == "config":
+        toml = config(tmp_path, '[tickets]\nbugzilla_url = "http://127.0.0.1:9"\n')
+        args += ["--config", str(toml)]
+    else:
+        args.remove("--tickets")
+    done = grabber_process(args, tmp_path, **env)
+    assert done.returncode == 0, done.stderr
+    assert NO_TRACKER not in done.stderr

@@ -94,12 +94,17 @@ class ScanArgs:
         return settings_from(self.markers, self.only, self.config_file)
 
     def enrichment(self) -> Enrichment:
-        """--blame / --tickets over grabber.toml's [enrich] and [tickets]."""
-        from ..enrich.settings import load_enrichment
+        """--blame / --tickets over grabber.toml's [enrich] and [tickets] (worked out once
+        per command: serve asks on every refresh, the note about trackers is said once)."""
+        return self._enrichment
+
+    @functools.cached_property
+    def _enrichment(self) -> Enrichment:
+        from ..enrich.settings import load_enrichment, tracker_note
         from ..source.clones import default_cache_dir
 
         try:
-            return load_enrichment(
+            found = load_enrichment(
                 self.config_file,
                 blame=self.blame,
                 tickets=self.tickets,
@@ -107,6 +112,10 @@ class ScanArgs:
             )
         except ConfigError as exc:
             raise click.UsageError(str(exc)) from None
+        note = tracker_note(found)
+        if note is not None:
+            say(note)
+        return found
 
     def snapshot(
         self, repository: str, branch: str | None, *, progress: bool | None = None

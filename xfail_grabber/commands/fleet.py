@@ -86,6 +86,7 @@ def fleet_mode(repository: str | None, scan: ScanArgs, fleet: FleetArgs) -> bool
 
 def run_fleet_command(scan: ScanArgs, fleet: FleetArgs, action: Action, verb: str) -> None:
     """Run `action` over the fleet of --config; the summary on stderr; exit 1 on failures."""
+    from ..enrich.settings import tracker_note
     from ..fleet import Fleet, FleetFileError, ShardError, choose_shard, load_fleet, run_fleet
     from ..source.clones import default_cache_dir
 
@@ -97,6 +98,11 @@ def run_fleet_command(scan: ScanArgs, fleet: FleetArgs, action: Action, verb: st
         raise usage_error(str(exc)) from None
     base = scan.settings()
     cache_dir = scan.cache_dir or default_cache_dir()
+    note = tracker_note(
+        *(loaded.enrichment_for(repo, scan.blame, scan.tickets) for repo in loaded.repos)
+    )
+    if note is not None:
+        say(note)
     summary = run_fleet(
         loaded,
         lambda repo: loaded.settings_for(repo, base, scan.markers, scan.only),

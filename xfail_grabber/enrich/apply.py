@@ -32,6 +32,9 @@ class Enrichment:
     trackers: Trackers = field(default_factory=Trackers)
     ticket_ttl: float = 6 * 3600.0
     cache_dir: Path | None = None
+    # The tracker settings given ([tickets] or the environment); () leaves only the defaults
+    # (github.com, gitlab.com), which `tracker_note` tells a --tickets user.
+    trackers_given: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

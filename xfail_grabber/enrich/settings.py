@@ -110,4 +110,21 @@ def load_enrichment(
         trackers=Trackers(**urls),
         ticket_ttl=float(ttl),
         cache_dir=cache_dir,
+        trackers_given=tuple(urls),
     )
+
+
+NO_TRACKER = (
+    "--tickets: no ticket tracker is configured, so only github.com and gitlab.com issues "
+    "are looked up (Jira keys and Bugzilla links stay without ticket_status): set jira_url, "
+    "bugzilla_url, github_api or gitlab_url under [tickets] in the grabber.toml given with "
+    "--config, or GRABBER_JIRA_URL, GRABBER_BUGZILLA_URL, GRABBER_GITHUB_API_URL or "
+    "GRABBER_GITLAB_URL in the environment"
+)
+
+
+def tracker_note(*enrichments: Enrichment) -> str | None:
+    """One line for a run that looks tickets up with no tracker configured, else None."""
+    if any(e.tickets and not e.trackers_given for e in enrichments):
+        return NO_TRACKER
+    return None
