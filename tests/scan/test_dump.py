@@ -27,13 +27,6 @@ def fixed_clock(monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
 
 
-@pytest.fixture(autouse=True)
-def forms_stands_alone(monkeypatch):
-    # tests/fixtures/forms is a project of its own: git must not find this repository's work
-    # tree around it (that would make it a directory of this repository, named from its top).
-    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(FIXTURES))
-
-
 def dump(capsys, *args: str) -> tuple[int, str, str]:
     code = main(["dump", *args])
     out, err = capsys.readouterr()
