@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.pytest_run import run_pytest
 from xfail_grabber.cli import main
 
 
@@ -65,14 +66,12 @@ def test_a_file_that_is_not_a_snapshot_is_a_one_line_error(tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
 
 
-def test_the_collect_command_in_the_help_can_be_run_again(tmp_path, capsys, monkeypatch):
+def test_the_collect_command_in_the_help_can_be_run_again(tmp_path, capsys):
     """Copied from `grabber crosscheck --help`, the pytest command gives the same node ids when
     its output file exists (a separate `--grabber-json FILE` moved pytest's rootdir up to the
     file's folder: every id changed and crosscheck reported everything)."""
     import re
     import shlex
-    import subprocess
-    import sys
 
     assert main(["crosscheck", "--help"]) == 0
     shown = re.search(r"`(pytest -p xfail_grabber\.collect [^`]*)`", capsys.readouterr().out)
@@ -84,13 +83,9 @@ def test_the_collect_command_in_the_help_can_be_run_again(tmp_path, capsys, monk
     )
     out = tmp_path / "collected.json"
     argv = [arg.replace("FILE", str(out)) for arg in shlex.split(shown.group(1))[1:]]
-    monkeypatch.chdir(project)
     ids = []
     for _ in range(2):
-        subprocess.run(
-            [sys.executable, "-m", "pytest", *argv, "-q", "-p", "no:cacheprovider"],
-            check=True,
-            capture_output=True,
-        )
+        done = run_pytest(project, *argv, "-q")
+        assert done.returncode == 0, done.stdout + done.stderr
         ids.append([r["nodeid"] for r in json.loads(out.read_text())["muted"]])
     assert ids == [["test_a.py::test_a"], ["test_a.py::test_a"]]

@@ -13,6 +13,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from tests.pytest_run import run_pytest
 from tests.serve.test_cli import spawn
 from xfail_grabber.cli import main
 from xfail_grabber.model import Snapshot, snapshot_schema
@@ -105,13 +106,7 @@ def test_collect_plugin_output_is_valid(tmp_path: Path) -> None:
     project = tmp_path / "project"
     shutil.copytree(ROOT / "tests" / "fixtures" / "mark_path", project)
     out = tmp_path / "collected.json"
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    env.pop("PYTEST_ADDOPTS", None)
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p",
-         "xfail_grabber.collect", f"--grabber-json={out}", "-q"],
-        cwd=project, env=env, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+    run = run_pytest(project, "-q", grabber_json=out)
     assert run.returncode == 0, run.stdout + run.stderr
     collected = valid(json.loads(out.read_text()))
     assert {r["parser"] for r in collected["muted"]} == {"pytest"}

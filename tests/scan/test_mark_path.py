@@ -13,15 +13,13 @@ an inherited test: the `def` in the file that defines it, the file pytest's own
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.pytest_run import run_pytest
 from xfail_grabber.cli import main
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "mark_path"
@@ -100,32 +98,8 @@ def pytest_locations(project: Path, tmp_path: Path) -> dict[str, list[str]]:
     """nodeid -> [item.location's file, item.reportinfo()'s file], as pytest collects it."""
     (tmp_path / "locations_plugin.py").write_text(LOCATIONS)
     out = tmp_path / "locations.json"
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(tmp_path),
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "LOCATIONS_OUT": str(out),
-    }
-    env.pop("PYTEST_ADDOPTS", None)
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "locations_plugin",
-            "--collect-only",
-            "-q",
-        ],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    env = {"PYTHONPATH": str(tmp_path), "LOCATIONS_OUT": str(out)}
+    proc = run_pytest(project, "-p", "locations_plugin", "--collect-only", "-q", env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return dict(json.loads(out.read_text()))
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from tests.pytest_run import run_pytest
 from tests.scan.conftest import scan
 from xfail_grabber.config import Settings
 from xfail_grabber.scan.file import scan_bytes
@@ -37,13 +36,8 @@ def collected(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
     shutil.copy(FIXTURE, root / FIXTURE.name)
     (root / "pytest.ini").write_text("[pytest]\n")  # stop pytest looking further up
     (root / "conftest.py").write_text(PLUGIN)
-    subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"],
-        cwd=root,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    done = run_pytest(root, "--collect-only", "-q", timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
     result: dict[str, list[str]] = json.loads((root / "collected.json").read_text())
     return result
 

@@ -23,15 +23,14 @@ Static-only, and why (tests/fixtures/static_forms, checked by the unit tests ins
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 import sys
 from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
 
+from tests.pytest_run import run_pytest
 from xfail_grabber.cli import main
 from xfail_grabber.crosscheck import compare, load
 
@@ -55,32 +54,6 @@ SOURCE_REASONS = {"tests/test_helper_templates.py::test_platform": "reason"}
 KEPT_LOCALS = {"tests/test_helper_templates.py::test_each": "len(missing) > 0"}
 
 
-def run_pytest(root: Path, out: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    env.pop("PYTEST_ADDOPTS", None)
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "xfail_grabber.collect",
-            # `=`: a separate value that names an existing file would be taken for a test path
-            # when pytest picks its rootdir (the option is not known yet at that point).
-            f"--grabber-json={out}",
-            *args,
-        ],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("agree") / "project"
@@ -99,7 +72,7 @@ def static(project: Path, tmp_path_factory: pytest.TempPathFactory) -> list[dict
 @pytest.fixture(scope="module")
 def collected(project: Path) -> list[dict]:
     out = project.parent / "collected.json"
-    proc = run_pytest(project, out, "--collect-only", "-q")
+    proc = run_pytest(project, "--collect-only", "-q", grabber_json=out)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return load(out)
 
@@ -139,7 +112,7 @@ def test_reasons_and_conditions_agree_with_pytest(
 
 def test_run_outcomes_agree_with_the_scan(project: Path, static: list[dict]) -> None:
     out = project.parent / "run.json"
-    proc = run_pytest(project, out, "-rsxX", "-q")
+    proc = run_pytest(project, "-rsxX", "-q", grabber_json=out)
     assert proc.returncode in (0, 1), proc.stdout + proc.stderr
     assert "SKIPPED" in proc.stdout
     comparison = compare(static, load(out))
@@ -189,15 +162,6 @@ def test_hook_sites_are_listed_not_guessed(project: Path, tmp_path: Path) -> Non
 
 
 def test_the_plugin_is_inert_without_its_option(project: Path) -> None:
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "xfail_grabber.collect", "--collect-only", "-q"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    proc = run_pytest(project, "-p", "xfail_grabber.collect", "--collect-only", "-q")
     assert proc.returncode == 0, proc.stderr
     assert not list(project.glob("*.json"))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.pytest_run import run_pytest
 from xfail_grabber.config import RootDir, find_rootdir
 
 from .gitutil import commit, git, init_repo, write
@@ -49,17 +50,7 @@ def dumped(*args: str, cwd: Path) -> dict:
 
 def pytest_run(top: Path, *args: str) -> str:
     """pytest's --collect-only output, run at the repository's top."""
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    env.pop("PYTEST_ADDOPTS", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--collect-only", *args],
-        cwd=top,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_pytest(top, "--collect-only", *args, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
