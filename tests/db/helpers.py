@@ -1,13 +1,21 @@
-"""Shared helpers for the db tests: hand-built snapshots and row counts."""
+"""Shared helpers for the db tests: hand-built snapshots, rows as old versions wrote them,
+row counts, and fixture projects pushed and read back."""
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import UTC, datetime
+from pathlib import Path
 
 import psycopg2
 
+from xfail_grabber.cli import main
 from xfail_grabber.model import DynamicSite, MutedTest, ScanError, Snapshot
+from xfail_grabber.sinks.db import latest_snapshot
+from xfail_grabber.sinks.db.connection import Db, connect
+from xfail_grabber.sinks.db.schema import MUTED, SNAPSHOTS
+from xfail_grabber.sinks.db.schema import upgrade as upgrade_db
 
 ADMIN_URL = os.environ.get("GRABBER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 DIALECTS = ("sqlite", "postgresql", "redshift")
@@ -81,7 +89,95 @@ def snapshot(
 
 def count_rows(url: str, table: str) -> int:
     """Rows in one of our tables, read without the library (for half-written checks)."""
-    from xfail_grabber.sinks.db.connection import connect
-
     with connect(url) as db:
         return int(db.execute(f"SELECT COUNT(*) FROM {db.names.table(table)}")[0][0])
+
+
+def rows_at_version_1(db: Db) -> None:
+    """What grabber wrote at schema version 1: a snapshot and two records, by hand."""
+    stamp = (
+        "2026-11-20T04:00:00.000000Z"
+        if db.dialect.name == "sqlite"
+        else datetime(2026, 11, 20, 4, tzinfo=UTC)
+    )
+    day = "2026-11-20" if db.dialect.name == "sqlite" else stamp.date()  # type: ignore[union-attr]
+    db.execute(
+        f'INSERT INTO {db.names.table(SNAPSHOTS)} ("snapshot_id", "repo", "branch", '
+        '"commit", "day", "scanned_at", "tool_name", "tool_version", "schema_version", '
+        '"markers", "total", "tests", "files", "files_scanned", "errors", "by_kind", '
+        '"by_category") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        (
+            "old1",
+            "r",
+            "main",
+            "c1",
+            day,
+            stamp,
+            "xfail-grabber",
+            "0.0.9",
+            1,
+            '["xfailflake"]',
+            2,
+            2,
+            1,
+            4,
+            0,
+            '{"skip":1,"xfailflake":1}',
+            '{"muted":2}',
+        ),
+    )
+    for position, kind in enumerate(("xfailflake", "skip")):
+        db.execute(
+            f'INSERT INTO {db.names.table(MUTED)} ("snapshot_id", "position", "nodeid", '
+            '"path", "test", "line", "mark_line", "kind", "marker", "scope", "category", '
+            '"ticket", "since") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+            (
+                "old1",
+                position,
+                f"a.py::t{position}",
+                "a.py",
+                f"t{position}",
+                3,
+                2,
+                kind,
+                kind,
+                "function",
+                "muted",
+                "DCOS-9",
+                "2019-01-15",
+            ),
+        )
+
+
+def database_at(url: str, version: int) -> None:
+    """A database at schema `version` holding what version 1 wrote (nothing at version 0),
+    for the tests that migrate from every earlier version."""
+    with connect(url) as db:
+        upgrade_db(db, target=version)
+        if version:
+            rows_at_version_1(db)
+
+
+def latest_rows(url: str, repo: str, columns: tuple[str, ...]) -> list[tuple[object, ...]]:
+    """These columns of the latest_muted_tests view for `repo`, by nodeid."""
+    names = ", ".join(f'"{c}"' for c in columns)
+    with connect(url) as db:
+        view = db.execute(
+            f"SELECT {names} FROM {db.names.table('latest_muted_tests')} "
+            'WHERE "repo" = ? ORDER BY "nodeid"',
+            (repo,),
+        )
+    return [tuple(r) for r in view]
+
+
+def pushed_fixture(url: str, name: str, tmp_path: Path) -> tuple[Snapshot, Snapshot]:
+    """tests/fixtures/NAME dumped and pushed: (the snapshot dumped, the one read back)."""
+    project = str(Path(__file__).resolve().parents[1] / "fixtures" / name)
+    cache = str(tmp_path / "cache")
+    out = tmp_path / f"{name}.json"
+    assert main(["dump", project, "--cache-dir", cache, "-o", str(out)]) == 0
+    assert main(["push", project, "--db", url, "--cache-dir", cache]) == 0
+    dumped = Snapshot.from_dict(json.loads(out.read_text()))
+    stored = latest_snapshot(url, dumped.repo)
+    assert stored is not None
+    return dumped, stored

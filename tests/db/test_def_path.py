@@ -5,23 +5,18 @@ with what those versions stored (mark_path of version 7 included) still read."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from xfail_grabber.cli import main
-from xfail_grabber.model import Snapshot
 from xfail_grabber.sinks.db import latest_snapshot, store_snapshot, trace_statements, upgrade
 from xfail_grabber.sinks.db.connection import connect
 from xfail_grabber.sinks.db.dialect import truncate_utf8
 from xfail_grabber.sinks.db.schema import LATEST, MUTED, current_version
-from xfail_grabber.sinks.db.schema import upgrade as upgrade_db
 
-from .helpers import record, snapshot, url_for
-from .test_migrations import rows_at_version_1
+from .helpers import database_at, latest_rows, pushed_fixture, record, snapshot, url_for
 from .test_redshift_sql import violations
 
 REPO = "https://github.com/org/repo"
@@ -43,11 +38,9 @@ def test_def_path_round_trips(db_url: str) -> None:
 
 @pytest.mark.parametrize("start", range(LATEST))
 def test_migration_8_from_every_earlier_version(db_url: str, start: int) -> None:
-    with connect(db_url) as db:
-        upgrade_db(db, target=start)
-        if start:
-            rows_at_version_1(db)
-        if start >= 7:  # a mark_path stored by version 7 survives
+    database_at(db_url, start)
+    if start >= 7:  # a mark_path stored by version 7 survives
+        with connect(db_url) as db:
             db.execute(
                 f'UPDATE {db.names.table(MUTED)} SET "mark_path" = ? WHERE "position" = 0',
                 ("a_base.py",),
@@ -73,13 +66,7 @@ def test_migration_8_from_every_earlier_version(db_url: str, start: int) -> None
     new = snapshot(records=(INHERITED, OWN))
     store_snapshot(db_url, new)
     assert latest_snapshot(db_url) == new
-    with connect(db_url) as db:
-        view = db.execute(
-            f'SELECT "nodeid", "line", "def_path", "mark_path" FROM '
-            f'{db.names.table("latest_muted_tests")} WHERE "repo" = ? ORDER BY "nodeid"',
-            (REPO,),
-        )
-    assert [tuple(r) for r in view] == [
+    assert latest_rows(db_url, REPO, ("nodeid", "line", "def_path", "mark_path")) == [
         ("tests/test_a.py::test_0", 8, "tests/bases.py", "tests/bases.py"),
         ("tests/test_a.py::test_1", 12, None, None),
     ]
@@ -102,14 +89,7 @@ def test_redshift_statements_and_varchar_limit(pg_base: str, tmp_path: Path) -> 
 def test_a_scanned_snapshot_reads_back_whole(db_url: str, tmp_path: Path) -> None:
     """The scanner's own def_path (methods inherited across files, through a chain of bases
     in pytest_forms) through push and back."""
-    fixtures = Path(__file__).resolve().parents[1] / "fixtures"
     for name in ("pytest_forms", "mark_path"):
-        project, cache = str(fixtures / name), str(tmp_path / "cache")
-        out = tmp_path / f"{name}.json"
-        assert main(["dump", project, "--cache-dir", cache, "-o", str(out)]) == 0
-        assert main(["push", project, "--db", db_url, "--cache-dir", cache]) == 0
-        dumped = Snapshot.from_dict(json.loads(out.read_text()))
-        stored = latest_snapshot(db_url, dumped.repo)
-        assert stored is not None
+        dumped, stored = pushed_fixture(db_url, name, tmp_path)
         assert stored.muted == dumped.muted
         assert any(r.def_path for r in stored.muted)

@@ -5,7 +5,6 @@ reached from every earlier schema version."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import replace
 from datetime import timedelta
@@ -13,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from xfail_grabber.cli import main
 from xfail_grabber.model import DynamicSite, Snapshot
 from xfail_grabber.sinks.db import (
     latest_snapshot,
@@ -26,10 +24,8 @@ from xfail_grabber.sinks.db import (
 from xfail_grabber.sinks.db.connection import connect
 from xfail_grabber.sinks.db.dialect import truncate_utf8
 from xfail_grabber.sinks.db.schema import LATEST, current_version
-from xfail_grabber.sinks.db.schema import upgrade as upgrade_db
 
-from .helpers import count_rows, record, snapshot, url_for
-from .test_migrations import rows_at_version_1
+from .helpers import count_rows, database_at, latest_rows, pushed_fixture, record, snapshot, url_for
 from .test_redshift_sql import violations
 
 REPO = "https://github.com/org/repo"
@@ -84,10 +80,7 @@ def test_a_snapshot_without_sites_stores_none(db_url: str) -> None:
 
 @pytest.mark.parametrize("start", range(LATEST))
 def test_migration_7_from_every_earlier_version(db_url: str, start: int) -> None:
-    with connect(db_url) as db:
-        upgrade_db(db, target=start)
-        if start:
-            rows_at_version_1(db)
+    database_at(db_url, start)
     if start:
         # A database that was not migrated (a read-only user's) still reads, without sites.
         old = latest_snapshot(db_url)
@@ -106,13 +99,7 @@ def test_migration_7_from_every_earlier_version(db_url: str, start: int) -> None
     new = with_sites()
     store_snapshot(db_url, new)
     assert latest_snapshot(db_url) == new
-    with connect(db_url) as db:
-        view = db.execute(
-            f'SELECT "nodeid", "mark_path" FROM {db.names.table("latest_muted_tests")} '
-            'WHERE "repo" = ? ORDER BY "nodeid"',
-            (REPO,),
-        )
-    assert [tuple(r) for r in view] == [
+    assert latest_rows(db_url, REPO, ("nodeid", "mark_path")) == [
         ("tests/test_a.py::test_0", "tests/bases.py"),
         ("tests/test_a.py::test_1", None),
     ]
@@ -159,15 +146,8 @@ def test_redshift_statements_and_varchar_limits(pg_base: str, tmp_path: Path) ->
 
 def test_a_scanned_snapshot_reads_back_whole(db_url: str, tmp_path: Path) -> None:
     """The scanner's own output (hook sites, marks inherited across files) through push."""
-    fixtures = Path(__file__).resolve().parents[1] / "fixtures"
     for name, sites in (("pytest_forms", 2), ("mark_path", 0)):
-        project, cache = str(fixtures / name), str(tmp_path / "cache")
-        out = tmp_path / f"{name}.json"
-        assert main(["dump", project, "--cache-dir", cache, "-o", str(out)]) == 0
-        assert main(["push", project, "--db", db_url, "--cache-dir", cache]) == 0
-        dumped = Snapshot.from_dict(json.loads(out.read_text()))
-        stored = latest_snapshot(db_url, dumped.repo)
-        assert stored is not None
+        dumped, stored = pushed_fixture(db_url, name, tmp_path)
         assert (stored.muted, stored.dynamic) == (dumped.muted, dumped.dynamic)
         assert len(stored.dynamic) == sites
         assert any(r.mark_path for r in stored.muted)

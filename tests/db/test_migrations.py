@@ -2,70 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from xfail_grabber.sinks.db import latest_snapshot, store_snapshot, upgrade
-from xfail_grabber.sinks.db.connection import Db, connect
-from xfail_grabber.sinks.db.schema import LATEST, MUTED, SNAPSHOTS, current_version
+from xfail_grabber.sinks.db.connection import connect
+from xfail_grabber.sinks.db.schema import LATEST, current_version
 from xfail_grabber.sinks.db.schema import upgrade as upgrade_db
 
-from .helpers import count_rows, record, snapshot
-
-
-def rows_at_version_1(db: Db) -> None:
-    """What grabber wrote at schema version 1: a snapshot and two records, by hand."""
-    stamp = (
-        "2026-11-20T04:00:00.000000Z"
-        if db.dialect.name == "sqlite"
-        else datetime(2026, 11, 20, 4, tzinfo=UTC)
-    )
-    day = "2026-11-20" if db.dialect.name == "sqlite" else stamp.date()  # type: ignore[union-attr]
-    db.execute(
-        f'INSERT INTO {db.names.table(SNAPSHOTS)} ("snapshot_id", "repo", "branch", '
-        '"commit", "day", "scanned_at", "tool_name", "tool_version", "schema_version", '
-        '"markers", "total", "tests", "files", "files_scanned", "errors", "by_kind", '
-        '"by_category") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        (
-            "old1",
-            "r",
-            "main",
-            "c1",
-            day,
-            stamp,
-            "xfail-grabber",
-            "0.0.9",
-            1,
-            '["xfailflake"]',
-            2,
-            2,
-            1,
-            4,
-            0,
-            '{"skip":1,"xfailflake":1}',
-            '{"muted":2}',
-        ),
-    )
-    for position, kind in enumerate(("xfailflake", "skip")):
-        db.execute(
-            f'INSERT INTO {db.names.table(MUTED)} ("snapshot_id", "position", "nodeid", '
-            '"path", "test", "line", "mark_line", "kind", "marker", "scope", "category", '
-            '"ticket", "since") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-            (
-                "old1",
-                position,
-                f"a.py::t{position}",
-                "a.py",
-                f"t{position}",
-                3,
-                2,
-                kind,
-                kind,
-                "function",
-                "muted",
-                "DCOS-9",
-                "2019-01-15",
-            ),
-        )
+from .helpers import count_rows, record, rows_at_version_1, snapshot
 
 
 def test_from_empty_to_latest_records_every_version(db_url: str) -> None:
