@@ -7,10 +7,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime
 
 import jsonschema
 
+from tests.records import muted, snapshot_of
 from xfail_grabber.model import RECORD_COLUMNS, MutedTest, Snapshot, snapshot_schema
 from xfail_grabber.sinks.formats import (
     REDASH_COLUMNS,
@@ -23,34 +23,14 @@ from xfail_grabber.sinks.formats import (
 BASES = "tests/bases.py"
 
 
-def record(test: str, **changes: object) -> MutedTest:
-    values: dict[str, object] = {
-        "nodeid": f"tests/test_x.py::{test}",
-        "path": "tests/test_x.py",
-        "test": test,
-        "line": 14,
-        "mark_line": 13,
-        "kind": "xfail",
-        "marker": "xfail",
-        "scope": "function",
-        "category": "muted",
-        **changes,
-    }
-    return MutedTest(**values)  # type: ignore[arg-type]
+def record(test: str, line: int = 14, **changes: object) -> MutedTest:
+    return muted(test, line=line, **changes)
 
 
 def snapshot() -> Snapshot:
-    return Snapshot(
-        repo="https://github.com/org/repo",
-        branch="main",
-        commit="c" * 40,
-        committed_at=None,
-        scanned_at=datetime(2026, 11, 29, tzinfo=UTC),
-        markers=("xfail",),
-        muted=(
-            record("TestA::test_inherited", def_path=BASES, mark_path=BASES),
-            record("TestA::test_own", line=7, mark_line=6),
-        ),
+    return snapshot_of(
+        record("TestA::test_inherited", def_path=BASES, mark_path=BASES),
+        record("TestA::test_own", line=7),
     )
 
 

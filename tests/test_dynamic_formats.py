@@ -7,16 +7,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
-import subprocess
-from datetime import UTC, datetime
 from pathlib import Path
 
 import cmarkgfm
 import jsonschema
 import pytest
 
+from tests.records import muted, snapshot_of
+from tests.source.gitutil import commit, init_repo
 from xfail_grabber.cli import main
 from xfail_grabber.model import RECORD_COLUMNS, DynamicSite, MutedTest, Snapshot, snapshot_schema
 from xfail_grabber.sinks.formats import (
@@ -38,37 +37,16 @@ SITES = (
 )
 
 
-def record(test: str, **changes: object) -> MutedTest:
-    values: dict[str, object] = {
-        "nodeid": f"tests/test_x.py::{test}",
-        "path": "tests/test_x.py",
-        "test": test,
-        "line": 7,
-        "mark_line": 6,
-        "kind": "skip",
-        "marker": "skip",
-        "scope": "class",
-        "category": "muted",
-        **changes,
-    }
-    return MutedTest(**values)  # type: ignore[arg-type]
+def record(test: str, line: int = 7, **changes: object) -> MutedTest:
+    return muted(test, line=line, kind="skip", scope="class", **changes)
 
 
 def snapshot(*, dynamic: tuple[DynamicSite, ...] = SITES, records: int = 2) -> Snapshot:
-    muted = (
+    found = (
         record("TestA::test_a", mark_path="tests/bases.py"),
-        record("TestA::test_b", line=9),
+        record("TestA::test_b", line=9, mark_line=6),
     )[:records]
-    return Snapshot(
-        repo="https://github.com/org/repo",
-        branch="main",
-        commit="c" * 40,
-        committed_at=None,
-        scanned_at=datetime(2026, 11, 29, tzinfo=UTC),
-        markers=("skip",),
-        muted=muted,
-        dynamic=dynamic,
-    )
+    return snapshot_of(*found, markers=("skip",), dynamic=dynamic)
 
 
 def test_counts_hold_the_sites_apart() -> None:
@@ -175,21 +153,13 @@ def test_dump_verbose_summary_and_push_line(tmp_path: Path, capsys) -> None:
 def test_history_points_carry_their_sites(tmp_path: Path) -> None:
     from xfail_grabber.api import history
 
-    repo = tmp_path / "repo"
-    (repo / "tests").mkdir(parents=True)
-    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
-    subprocess.run([*git, "init", "-q", "-b", "main"], check=True)
-    (repo / "tests" / "test_a.py").write_text(
-        "import pytest\n\n@pytest.mark.skip\ndef test_a(): pass\n"
-    )
-    (repo / "conftest.py").write_text(
-        "import pytest\n\n\ndef pytest_collection_modifyitems(items):\n"
-        "    for item in items:\n        item.add_marker(pytest.mark.xfail)\n"
-    )
-    env = {**os.environ, "GIT_AUTHOR_DATE": "2024-01-02T12:00:00Z"}
-    env["GIT_COMMITTER_DATE"] = env["GIT_AUTHOR_DATE"]
-    subprocess.run([*git, "add", "-A"], check=True)
-    subprocess.run([*git, "commit", "-qm", "one"], check=True, env=env)
+    repo = init_repo(tmp_path / "repo")
+    files = {
+        "tests/test_a.py": "import pytest\n\n@pytest.mark.skip\ndef test_a(): pass\n",
+        "conftest.py": "import pytest\n\n\ndef pytest_collection_modifyitems(items):\n"
+        "    for item in items:\n        item.add_marker(pytest.mark.xfail)\n",
+    }
+    commit(repo, files, "one", date="2024-01-02T12:00:00Z")
     points = list(
         history(repo, "main", since="2024-01-03", until="2024-01-04", every="day",
                 cache_dir=tmp_path / "cache")

@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 
 from tests.pytest_run import run_pytest
 from tests.serve.test_cli import spawn
+from tests.source.gitutil import commit, init_repo
 from xfail_grabber.cli import main
 from xfail_grabber.model import Snapshot, snapshot_schema
 from xfail_grabber.sinks import db
@@ -25,21 +25,10 @@ HOSTILE = "<script>alert(1)</script> '; DROP TABLE x; -- 🙈\nline two"
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    path = tmp_path / "repo"
-    (path / "tests").mkdir(parents=True)
-    git = ["git", "-C", str(path), "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
-    subprocess.run([*git, "init", "-q", "-b", "main"], check=True)
+    path = init_repo(tmp_path / "repo")
     for day, reason in (("2024-01-01", "first"), ("2024-01-09", HOSTILE)):
-        (path / "tests" / "test_a.py").write_text(
-            f"import pytest\n\n@pytest.mark.xfail(reason={reason!r})\ndef test_a(): pass\n"
-        )
-        env = {
-            **os.environ,
-            "GIT_AUTHOR_DATE": f"{day}T12:00:00Z",
-            "GIT_COMMITTER_DATE": f"{day}T12:00:00Z",
-        }
-        subprocess.run([*git, "add", "-A"], check=True)
-        subprocess.run([*git, "commit", "-qm", day], check=True, env=env)
+        text = f"import pytest\n\n@pytest.mark.xfail(reason={reason!r})\ndef test_a(): pass\n"
+        commit(path, {"tests/test_a.py": text}, day, date=f"{day}T12:00:00Z")
     return path
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.scan.conftest import scan
-from tests.source.gitutil import commit, init_repo
+from tests.source.gitutil import commit, init_repo, write
 from xfail_grabber.cli import main
 from xfail_grabber.crosscheck import load
 
@@ -149,9 +149,7 @@ def test_imported_names_count_only_when_they_are_pytest_param(tmp_path, helpers,
         ),
     }
     root = tmp_path / "repo"
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
+    write(root, files)
     assert [r["test"] for r in dump(root, tmp_path)] == expected
 
 
@@ -199,9 +197,7 @@ def test_a_name_bound_to_an_imported_one_is_followed(tmp_path):
         ),
     }
     root = tmp_path / "repo"
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
+    write(root, files)
     found = [(r["test"], r["kind"], r["marker"], r["reason"]) for r in dump(root, tmp_path)]
     assert found == [
         # the marker is the alias's own name, as for `from ... import flaky_net as plain`

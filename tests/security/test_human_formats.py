@@ -8,14 +8,14 @@ import csv
 import html
 import io
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 
 import cmarkgfm
 import pytest
 
+from tests.records import muted, snapshot_of
 from xfail_grabber.cli import main
-from xfail_grabber.model import MutedTest, ScanError, Snapshot
+from xfail_grabber.model import ScanError, Snapshot
 from xfail_grabber.sinks.formats import render_csv, render_markdown
 from xfail_grabber.sinks.serve.app import create_app
 from xfail_grabber.sinks.serve.runner import ServerThread
@@ -25,30 +25,11 @@ FORMULA_START = ("=", "+", "-", "@")
 
 
 def snapshot_with(*reasons: str, test: str = "test_a", path: str = "tests/test_x.py") -> Snapshot:
-    records = tuple(
-        MutedTest(
-            nodeid=f"{path}::{test}[{index}]",
-            path=path,
-            test=f"{test}[{index}]",
-            line=3,
-            mark_line=2,
-            kind="xfail",
-            marker="xfail",
-            scope="function",
-            category="muted",
-            reason=reason,
-        )
+    records = (
+        muted(f"{test}[{index}]", line=3, path=path, reason=reason)
         for index, reason in enumerate(reasons)
     )
-    return Snapshot(
-        repo="/r",
-        branch="main",
-        commit="c" * 40,
-        committed_at=None,
-        scanned_at=datetime(2026, 11, 29, tzinfo=UTC),
-        markers=("xfail",),
-        muted=records,
-    )
+    return snapshot_of(*records, repo="/r")
 
 
 # -- CSV ------------------------------------------------------------------------------------------
@@ -156,14 +137,11 @@ def test_a_reason_renders_as_the_text_it_is(reason: str) -> None:
 
 def test_markdown_makes_control_and_bidi_characters_visible() -> None:
     markdown = render_markdown(
-        Snapshot(
+        snapshot_of(
+            *snapshot_with("a\x1b[2Jb \u202etxt.exe", test="test_\u202eab").muted,
             repo="/r\x1b]8;;x\x07",
             branch=None,
             commit=None,
-            committed_at=None,
-            scanned_at=datetime(2026, 11, 29, tzinfo=UTC),
-            markers=("xfail",),
-            muted=snapshot_with("a\x1b[2Jb \u202etxt.exe", test="test_\u202eab").muted,
             errors=(ScanError("tests/\x1bx.py", "bad \x00 byte"),),
         )
     )
