@@ -208,13 +208,7 @@ REDASH_COLUMNS: tuple[tuple[str, str, str], ...] = (
 
 def redash_result(snapshot: Snapshot) -> dict[str, Any]:
     """Redash's query-result shape: {"columns": [...], "rows": [...]}."""
-    context = {
-        "repo": snapshot.repo,
-        "branch": snapshot.branch,
-        "commit": snapshot.commit,
-        "committed_at": iso(snapshot.committed_at),
-        "scanned_at": iso(snapshot.scanned_at),
-    }
+    context = _snapshot_cells(snapshot)
     rows = []
     for record in snapshot.muted:
         row = {**context, **record.to_dict()}
@@ -229,14 +223,8 @@ def redash_result(snapshot: Snapshot) -> dict[str, Any]:
         row["first_seen_at"] = seen.get("date")
         row["first_seen_commit"] = seen.get("commit")
         row["first_seen_author"] = seen.get("author")
-        rows.append({name: row[name] for name, _, _ in REDASH_COLUMNS})
-    return {
-        "columns": [
-            {"name": name, "type": kind, "friendly_name": friendly}
-            for name, kind, friendly in REDASH_COLUMNS
-        ],
-        "rows": rows,
-    }
+        rows.append(row)
+    return _query_result(REDASH_COLUMNS, rows)
 
 
 REDASH_DYNAMIC_COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -253,18 +241,32 @@ REDASH_DYNAMIC_COLUMNS: tuple[tuple[str, str, str], ...] = (
 
 def redash_dynamic_result(snapshot: Snapshot) -> dict[str, Any]:
     """The dynamic mute sites in Redash's query-result shape (one row per site)."""
-    context = {
+    context = _snapshot_cells(snapshot)
+    rows = [{**context, **site.to_dict()} for site in snapshot.dynamic]
+    return _query_result(REDASH_DYNAMIC_COLUMNS, rows)
+
+
+def _snapshot_cells(snapshot: Snapshot) -> dict[str, Any]:
+    """The snapshot's own cells, repeated on each of its rows."""
+    return {
         "repo": snapshot.repo,
         "branch": snapshot.branch,
         "commit": snapshot.commit,
+        "committed_at": iso(snapshot.committed_at),
         "scanned_at": iso(snapshot.scanned_at),
     }
+
+
+def _query_result(
+    columns: tuple[tuple[str, str, str], ...], rows: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """{"columns", "rows"} with each row's cells of these columns only, in their order."""
     return {
         "columns": [
             {"name": name, "type": kind, "friendly_name": friendly}
-            for name, kind, friendly in REDASH_DYNAMIC_COLUMNS
+            for name, kind, friendly in columns
         ],
-        "rows": [{**context, **site.to_dict()} for site in snapshot.dynamic],
+        "rows": [{name: row[name] for name, _, _ in columns} for row in rows],
     }
 
 

@@ -93,9 +93,15 @@ MUTED_COLUMNS_6: tuple[Column, ...] = (
 MUTED_COLUMNS_7: tuple[Column, ...] = (("mark_path", "text", 4096),)
 # Added by migration 8: the file of line (the def) when it is not the record's path.
 MUTED_COLUMNS_8: tuple[Column, ...] = (("def_path", "text", 4096),)
-MUTED_COLUMNS: tuple[Column, ...] = (
-    MUTED_COLUMNS_1 + MUTED_COLUMNS_4 + MUTED_COLUMNS_6 + MUTED_COLUMNS_7 + MUTED_COLUMNS_8
+# (schema version, the muted_tests columns it added), oldest first.
+MUTED_COLUMNS_ADDED: tuple[tuple[int, tuple[Column, ...]], ...] = (
+    (1, MUTED_COLUMNS_1),
+    (4, MUTED_COLUMNS_4),
+    (6, MUTED_COLUMNS_6),
+    (7, MUTED_COLUMNS_7),
+    (8, MUTED_COLUMNS_8),
 )
+MUTED_COLUMNS: tuple[Column, ...] = tuple(c for _, added in MUTED_COLUMNS_ADDED for c in added)
 # One row per repository and ticket: its status when a push last looked it up (--tickets),
 # for dashboards to join on muted_tests.ticket.
 TICKETS = "ticket_status"
@@ -112,13 +118,8 @@ TICKET_COLUMNS: tuple[Column, ...] = (
 def muted_columns(version: int) -> tuple[Column, ...]:
     """The muted_tests columns a database at schema `version` has (reads of a database
     that could not be migrated, e.g. by a read-only user, still work)."""
-    if version >= 8:
-        return MUTED_COLUMNS
-    if version == 7:
-        return MUTED_COLUMNS_1 + MUTED_COLUMNS_4 + MUTED_COLUMNS_6 + MUTED_COLUMNS_7
-    if version == 6:
-        return MUTED_COLUMNS_1 + MUTED_COLUMNS_4 + MUTED_COLUMNS_6
-    return MUTED_COLUMNS_1 + MUTED_COLUMNS_4 if version >= 4 else MUTED_COLUMNS_1
+    found = tuple(c for since, added in MUTED_COLUMNS_ADDED if since <= version for c in added)
+    return found or MUTED_COLUMNS_1
 
 
 ERROR_COLUMNS: tuple[Column, ...] = (
@@ -165,6 +166,12 @@ def column_sql(db: Db, column: Column) -> str:
 def create_table(db: Db, table: str, columns: tuple[Column, ...], extra: str = "") -> str:
     body = ",\n  ".join([column_sql(db, c) for c in columns] + ([extra] if extra else []))
     return f"CREATE TABLE IF NOT EXISTS {db.names.table(table)} (\n  {body}\n)"
+
+
+def add_columns(db: Db, table: str, columns: tuple[Column, ...]) -> list[str]:
+    """ALTER TABLE ... ADD COLUMN, one statement per column (SQLite and Redshift take one)."""
+    where = db.names.table(table)
+    return [f"ALTER TABLE {where} ADD COLUMN {column_sql(db, c)}" for c in columns]
 
 
 def index(db: Db, table: str, name: str, columns: str) -> list[str]:
@@ -224,8 +231,7 @@ def migration_3(db: Db) -> list[str]:
 def migration_4(db: Db) -> list[str]:
     """muted_tests columns of snapshot schema 2: param_index, param_id, cases, ticket_url,
     reason_is_source (NULL in rows stored before)."""
-    table = db.names.table(MUTED)
-    return [f"ALTER TABLE {table} ADD COLUMN {column_sql(db, c)}" for c in MUTED_COLUMNS_4]
+    return add_columns(db, MUTED, MUTED_COLUMNS_4)
 
 
 def migration_5(db: Db) -> list[str]:
@@ -240,9 +246,8 @@ def migration_6(db: Db) -> list[str]:
     before); the ticket_status table; latest_muted_tests with the new columns."""
     from .views import MUTED_AT_V6, latest_muted_sql
 
-    table = db.names.table(MUTED)
     return [
-        *(f"ALTER TABLE {table} ADD COLUMN {column_sql(db, c)}" for c in MUTED_COLUMNS_6),
+        *add_columns(db, MUTED, MUTED_COLUMNS_6),
         create_table(db, TICKETS, TICKET_COLUMNS),
         *index(db, TICKETS, "ticket_status_ticket", '"repo", "ticket"'),
         *latest_muted_sql(db, MUTED_AT_V6),
@@ -254,9 +259,8 @@ def migration_7(db: Db) -> list[str]:
     (NULL in rows stored before); latest_muted_tests with it."""
     from .views import MUTED_AT_V7, latest_muted_sql
 
-    table = db.names.table(MUTED)
     return [
-        *(f"ALTER TABLE {table} ADD COLUMN {column_sql(db, c)}" for c in MUTED_COLUMNS_7),
+        *add_columns(db, MUTED, MUTED_COLUMNS_7),
         create_table(db, DYNAMIC, DYNAMIC_COLUMNS),
         *index(db, DYNAMIC, "dynamic_sites_snapshot", '"snapshot_id"'),
         *latest_muted_sql(db, MUTED_AT_V7),
@@ -267,9 +271,8 @@ def migration_8(db: Db) -> list[str]:
     """muted_tests.def_path (NULL in rows stored before); latest_muted_tests with it."""
     from .views import MUTED_AT_V8, latest_muted_sql
 
-    table = db.names.table(MUTED)
     return [
-        *(f"ALTER TABLE {table} ADD COLUMN {column_sql(db, c)}" for c in MUTED_COLUMNS_8),
+        *add_columns(db, MUTED, MUTED_COLUMNS_8),
         *latest_muted_sql(db, MUTED_AT_V8),
     ]
 
