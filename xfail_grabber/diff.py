@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -152,7 +153,8 @@ def diff_refs(
         repo = open_git(repository, cache_dir=cache_dir)
     snapshots = []
     commits = []
-    with open_scan_cache(cache_dir) as cache:
+    # closing(): GitPython's cat-file processes end with the diff, not at a later collection.
+    with closing(repo), open_scan_cache(cache_dir) as cache:
         for ref in (base_ref, head_ref):
             commit = repo.commit_of(ref)
             revision = Revision(ref, commit, repo.commit_time(commit))
@@ -160,7 +162,8 @@ def diff_refs(
                 snapshot_of(repo.checkout(revision), settings, workers=workers, cache=cache)
             )
             commits.append(commit)
-    return compare(snapshots[0], snapshots[1], renames(repo, commits[0], commits[1]))
+        moved = renames(repo, commits[0], commits[1])
+    return compare(snapshots[0], snapshots[1], moved)
 
 
 def _md(value: Any) -> str:

@@ -6,6 +6,7 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -231,11 +232,11 @@ def check_repository(
         if baseline is None:
             findings = evaluate(policy, snapshot, context)
             return Report(snapshot, policy, findings, len(snapshot.muted))
-        repo = open_git(repository, cache_dir=cache_dir)
-        commit = repo.commit_of(baseline)
-        revision = Revision(baseline, commit, repo.commit_time(commit))
-        base = snapshot_of(repo.checkout(revision), settings, workers=workers, cache=cache)
-    moved = renames(repo, commit, snapshot.commit) if snapshot.commit else {}
+        with closing(open_git(repository, cache_dir=cache_dir)) as repo:
+            commit = repo.commit_of(baseline)
+            revision = Revision(baseline, commit, repo.commit_time(commit))
+            base = snapshot_of(repo.checkout(revision), settings, workers=workers, cache=cache)
+            moved = renames(repo, commit, snapshot.commit) if snapshot.commit else {}
     diff = compare(base, snapshot, moved)
     judged = diff.added + tuple(change.after for change in diff.changed)
     findings = evaluate(policy, snapshot, context, judged=judged, base=base)
@@ -269,9 +270,9 @@ def context_at(
     from ..source.commit import Revision
     from ..source.open import open_git
 
-    repo = open_git(repository, cache_dir=cache_dir)
-    commit = repo.commit_of(ref)
-    return context_of(repo.checkout(Revision(ref, commit, repo.commit_time(commit))), settings)
+    with closing(open_git(repository, cache_dir=cache_dir)) as repo:
+        commit = repo.commit_of(ref)
+        return context_of(repo.checkout(Revision(ref, commit, repo.commit_time(commit))), settings)
 
 
 def repository_root(start: Path) -> Path:
