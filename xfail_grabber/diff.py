@@ -37,11 +37,25 @@ class Change:
         return {
             "nodeid": self.after.nodeid,
             "fields": self.fields,
-            "before": {f: getattr(self.before, f) for f in COMPARED}
-            | {"nodeid": self.before.nodeid, "line": self.before.line},
-            "after": {f: getattr(self.after, f) for f in COMPARED}
-            | {"nodeid": self.after.nodeid, "line": self.after.line},
+            "before": _side(self.before),
+            "after": _side(self.after),
         }
+
+
+def _side(record: MutedTest) -> dict[str, Any]:
+    """A changed test's compared fields and where it is: `line` is in `def_path` when that is
+    set (a test inherited from a base class in another file), else in the nodeid's file."""
+    return {f: getattr(record, f) for f in COMPARED} | {
+        "nodeid": record.nodeid,
+        "line": record.line,
+        "def_path": record.def_path,
+    }
+
+
+def location(record: MutedTest) -> str:
+    """`def_path:line` for a test inherited from another file, else `line` (the nodeid names
+    its file)."""
+    return f"{record.def_path}:{record.line}" if record.def_path else str(record.line)
 
 
 @dataclass(frozen=True)
@@ -209,11 +223,16 @@ def render_markdown(
     if result.changed:
         lines += ["", "#### Changed", "", "| test | field | before | after |", "|---|---|---|---|"]
         for change in result.changed:
+            test = f"`{_md(change.after.nodeid)}`"
+            if change.after.def_path:  # inherited: the def is not in the nodeid's file
+                test += f" (`{_md(location(change.after))}`)"
             for name in change.fields or ["line"]:
-                lines.append(
-                    f"| `{_md(change.after.nodeid)}` | {name} | "
-                    f"{_md(getattr(change.before, name))} | {_md(getattr(change.after, name))} |"
+                before, after = (
+                    (location(change.before), location(change.after))
+                    if name == "line"
+                    else (getattr(change.before, name), getattr(change.after, name))
                 )
+                lines.append(f"| {test} | {name} | {_md(before)} | {_md(after)} |")
     if appendix:
         lines += ["", *appendix]
     return "\n".join(lines) + "\n"

@@ -71,6 +71,7 @@ def test_json(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
                 "strict": None,
                 "nodeid": "tests/test_keep.py::test_edit",
                 "line": 8,
+                "def_path": None,
             },
             "after": {
                 "kind": "xfail",
@@ -80,6 +81,7 @@ def test_json(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
                 "strict": None,
                 "nodeid": "tests/test_keep.py::test_edit",
                 "line": 8,
+                "def_path": None,
             },
         }
     ]
@@ -107,7 +109,7 @@ def test_markdown_and_fail_on_added(
         "### Muted tests: base → main\n\n**1** added, **1** removed, **1** changed (4 → 4 muted).\n"
     )
     assert "| `tests/test_new.py::test_new` | skip | ABC-1 | ABC-1 broken |" in out
-    assert "| `tests/test_keep.py::test_edit` | reason | old | new |" in out
+    assert "| `tests/test_keep.py::test_edit` | reason | old | new |" in out.splitlines()
     # No mutes added the other way round: exit 0.
     code, _, _ = run(
         capsys,
@@ -120,6 +122,44 @@ def test_markdown_and_fail_on_added(
         str(tmp_path / "c"),
     )
     assert code == 0
+
+
+BASES = (
+    "import pytest\n\n\nclass Base:\n"
+    '    @pytest.mark.xfail(reason="{}")\n    def test_base(self):\n        pass\n'
+)
+DERIVED = (
+    "import pytest\n\nfrom tests.bases import Base\n\n\nclass TestA(Base):\n"
+    "    @pytest.mark.skip\n    def test_own(self):\n        pass\n"
+)
+
+
+def test_a_changed_inherited_test_is_located_in_its_base_s_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """TestA inherits test_base from tests/bases.py: its `line` is the def there, so the
+    change names that file too (def_path), in json and in markdown."""
+    root = init_repo(tmp_path / "repo")
+    files = {"tests/__init__.py": "", "tests/test_derived.py": DERIVED}
+    commit(root, {**files, "tests/bases.py": BASES.format("old")})
+    git(root, "branch", "base")
+    commit(root, {"tests/bases.py": "\n\n" + BASES.format("new")})  # the def moves down two
+    cache = str(tmp_path / "c")
+    code, out, err = run(capsys, "diff", str(root), "base", "main", "--cache-dir", cache)
+    assert code == 0, err
+    [change] = json.loads(out)["changed"]
+    assert change["nodeid"] == "tests/test_derived.py::TestA::test_base"
+    before, after = change["before"], change["after"]
+    assert (before["def_path"], before["line"]) == ("tests/bases.py", 6)
+    assert (after["def_path"], after["line"]) == ("tests/bases.py", 8)
+    code, out, err = run(
+        capsys, "diff", str(root), "base", "main", "--format", "markdown", "--cache-dir", cache
+    )
+    assert code == 0, err
+    assert (
+        "| `tests/test_derived.py::TestA::test_base` (`tests/bases.py:8`) | reason | old | new |"
+        in out.splitlines()
+    )
 
 
 def test_unknown_ref(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
