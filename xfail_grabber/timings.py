@@ -132,7 +132,7 @@ class Search:
         start = time.perf_counter()
         found = self.pattern.search(data)
         self.timings.add(self.phase, time.perf_counter() - start)
-        if found is None:
+        if not found:
             self.timings.count(self.missed, 1)
         return found
 

@@ -202,6 +202,40 @@ def test_a_base_class_changed_in_another_file(tmp_path: Path) -> None:
     same_as_fresh_scans(root, snapshots)
 
 
+def test_a_class_without_marker_words_inherits_marks_from_another_file(tmp_path: Path) -> None:
+    """Pass 2: a test module that names no mark, whose class inherits marked tests from a base
+    in another file (directly and through a chain), has their records as soon as the base has
+    a mark, and loses them when it is gone (a file with a class of the same name of its own
+    stays without records)."""
+    root = init_repo(tmp_path / "plain")
+    base = "import pytest\n\n\nclass Base:\n{body}"
+    plain = "    def test_base(self):\n        pass\n"
+    marked = '    @pytest.mark.xfail(reason="base")\n' + plain
+    files = {
+        "tests/__init__.py": "",
+        "tests/bases.py": base.format(body=plain),
+        "tests/middle.py": "from tests.bases import Base\n\n\nclass Middle(Base):\n    pass\n",
+        "tests/test_derived.py": "from tests.bases import Base\n\n\nclass TestA(Base):\n    pass\n",
+        "tests/test_chain.py": (
+            "from tests import middle\n\n\nclass TestB(middle.Middle):\n    pass\n"
+        ),
+        "tests/test_same_name.py": "class Base:\n    pass\n\n\nclass TestC(Base):\n    pass\n",
+    }
+    commit(root, files, date="2024-03-01T12:00:00Z")
+    commit(root, {"tests/bases.py": base.format(body=marked)}, date="2024-03-02T12:00:00Z")
+    commit(root, {"tests/bases.py": base.format(body=plain)}, date="2024-03-03T12:00:00Z")
+    snapshots = history(root, tmp_path / "cache")
+    assert [kinds(s) for s in snapshots] == [
+        [],
+        [
+            ("tests/test_chain.py::TestB::test_base", "xfail", "base"),
+            ("tests/test_derived.py::TestA::test_base", "xfail", "base"),
+        ],
+        [],
+    ]
+    same_as_fresh_scans(root, snapshots)
+
+
 def test_a_new_alias_name_reaches_files_without_marker_words(tmp_path: Path) -> None:
     """Pass 2: a file that only names an alias is parsed once some file exports the name."""
     root = init_repo(tmp_path / "names")

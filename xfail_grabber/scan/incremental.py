@@ -22,7 +22,8 @@ import hashlib
 import itertools
 import logging
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TypeVar
 
 from ..config import Settings
 from ..model import MutedTest, ScanError
@@ -42,6 +43,7 @@ from .tree import (
     git_blob_id,
     remember,
 )
+from .words import KEY_SEPARATOR, NameSearch, class_key, import_words
 
 log = logging.getLogger("xfail_grabber.scan")
 
@@ -88,33 +90,67 @@ class _Recording(Mapping[str, FileFacts]):
         return None if self.everything else frozenset(self.seen)
 
 
-class _Exports:
-    """The names files export as marks, kept as counts while files come and go.
+K = TypeVar("K")
 
-    A name is exported when a file defines it as a mark alias or a helper that makes marks,
-    or imports an exported name under it (to a fixpoint: `from .marks import flaky as retry`
+
+def _defined(facts: FileFacts) -> list[str]:
+    """The module-level names a file defines as marks or mark-making helpers."""
+    return [*facts.aliases, *facts.helpers, *facts.pending_aliases]
+
+
+def module_word(path: str) -> str:
+    """The word an import of this file's module must hold: its name (a package's for an
+    `__init__.py`)."""
+    parts = path.split("/")
+    stem = parts[-1].removesuffix(".py")
+    return parts[-2] if stem == "__init__" and len(parts) > 1 else stem
+
+
+def _class_keys(facts: FileFacts) -> list[str]:
+    word = module_word(facts.path)
+    return [class_key(name, word) for name in facts.classes]
+
+
+def _add(counter: Counter[K], keys: Iterable[K], sign: int) -> None:
+    for key in keys:
+        counter[key] += sign
+        if counter[key] == 0:
+            del counter[key]
+
+
+class _Exports:
+    """The names files export, kept as counts while files come and go.
+
+    A name is exported when a file defines it as a mark alias or a helper that makes marks, or
+    imports an exported name under it (to a fixpoint: `from .marks import flaky as retry`
     exports `retry`); as `tree._exported` computes it from scratch.
+
+    A class the scanner read (it mentions a mute, or has a base from another file) is exported
+    too, as a key (`class_key`): its name and the word an import of its module holds. A test
+    class in a file without a marker word may inherit its marked tests: such a file holds
+    both words (`from tests.bases import Base` ... `class TestA(Base)`). A file that imports
+    the class re-exports it under its local name with its own module's word.
     """
 
     def __init__(self) -> None:
         self.aliases: Counter[str] = Counter()
         self.imports: Counter[tuple[str, str]] = Counter()  # (name imported, local name)
+        self.classes: Counter[str] = Counter()  # class keys
+        self.words: Counter[tuple[str, str]] = Counter()  # (local name, importer's word)
         self._names: frozenset[str] | None = None
 
     def count(self, facts: FileFacts, sign: int) -> None:
         pairs = [(ref.name, local) for local, ref in facts.imports.items() if ref.name]
-        defined = [*facts.aliases, *facts.helpers, *facts.pending_aliases]
-        if not defined and not pairs:
+        defined = _defined(facts)
+        classes = _class_keys(facts)
+        if not defined and not pairs and not classes:
             return
         self._names = None
-        for name in defined:
-            self.aliases[name] += sign
-            if self.aliases[name] == 0:
-                del self.aliases[name]
-        for pair in pairs:
-            self.imports[pair] += sign
-            if self.imports[pair] == 0:
-                del self.imports[pair]
+        word = module_word(facts.path)
+        _add(self.aliases, defined, sign)
+        _add(self.imports, pairs, sign)
+        _add(self.classes, classes, sign)
+        _add(self.words, [(local, word) for _, local in pairs], sign)
 
     def names(self, extra: Iterable[FileFacts] = ()) -> set[str]:
         """The exported names of the counted files and of `extra` ones."""
@@ -122,12 +158,15 @@ class _Exports:
         if not more and self._names is not None:
             return set(self._names)
         names = set(self.aliases)
+        classes = set(self.classes)
         pairs: list[tuple[str, str]] = list(self.imports)
+        words: set[tuple[str, str]] = set(self.words)
         for facts in more:
-            names.update(facts.aliases)
-            names.update(facts.helpers)
-            names.update(facts.pending_aliases)
-            pairs += [(ref.name, local) for local, ref in facts.imports.items() if ref.name]
+            names.update(_defined(facts))
+            classes.update(_class_keys(facts))
+            found = [(ref.name, local) for local, ref in facts.imports.items() if ref.name]
+            pairs += found
+            words.update((local, module_word(facts.path)) for _, local in found)
         reached: dict[str, list[str]] = {}
         for name, local in pairs:
             reached.setdefault(name, []).append(local)
@@ -137,6 +176,23 @@ class _Exports:
                 if local not in names:
                     names.add(local)
                     todo.append(local)
+        # Classes re-exported: `from tests.bases import Base as Renamed` in middle.py makes
+        # `Renamed` reachable from files that import middle.
+        importers: dict[str, set[str]] = {}
+        for local, word in words:
+            importers.setdefault(local, set()).add(word)
+        class_names = {key.split(KEY_SEPARATOR)[0] for key in classes}
+        todo = list(class_names)
+        while todo:
+            for local in reached.get(todo.pop(), ()):
+                for word in importers.get(local, ()):
+                    key = class_key(local, word)
+                    if key not in classes:
+                        classes.add(key)
+                        if local not in class_names:
+                            class_names.add(local)
+                            todo.append(local)
+        names |= classes
         if not more:
             self._names = frozenset(names)
         return names
@@ -185,6 +241,7 @@ class TreeScan:
         self.changed: frozenset[str] = frozenset()  # paths whose facts the last update changed
         self._result: ScanResult | None = None
         self._held: dict[str, bytes] = {}  # bytes of files with no marker word, in an update
+        self._words: dict[str, frozenset[bytes]] = {}  # their import_words, in an update
 
     def close(self) -> None:
         if self._own_parser:
@@ -233,6 +290,7 @@ class TreeScan:
             self._third_pass(source, facts, to_store)
         finally:
             self._held.clear()
+            self._words.clear()
         self._store(to_store)
         # Passes 2 and 3 can change the facts of files that did not change themselves.
         self.changed = frozenset(
@@ -329,7 +387,9 @@ class TreeScan:
         names = self.exports.names()
         seen: set[str] = set()
         used: set[str] = set()
+        before: dict[str, FileFacts | None] = {}  # the answers of the round before
         while names - seen:
+            new = names - seen
             seen |= names
             names_id = hashlib.sha256("\0".join(sorted(names)).encode()).hexdigest()
             used.add(names_id)
@@ -338,10 +398,15 @@ class TreeScan:
             unknown = negatives - known.keys()
             if unknown:
                 wanted = {self.key(p, self.blobs[p], names_id): self.files[p] for p in unknown}
-                for path, result in self._second_read(source, wanted, names, to_store).items():
+                # Names only grow from round to round: a file that named none of the last
+                # round's names is asked about the new ones only.
+                cleared = {p for p in unknown if p in before and before[p] is None}
+                answers = self._second_read(source, wanted, (names, new, cleared), to_store)
+                for path, result in answers.items():
                     known[path] = result
                     if result is not None:
                         hits.add(path)
+            before = known
             now = hits & negatives
             for path in now:
                 result = known[path]
@@ -407,21 +472,23 @@ class TreeScan:
         self,
         source: Checkout,
         unknown: dict[str, SourceFile],
-        names: set[str],
+        asked: tuple[set[str], set[str], set[str]],
         to_store: dict[str, bytes | FileFacts],
     ) -> dict[str, FileFacts | None]:
-        from .words import keyword_bytes_pattern
-
+        """The answers of `unknown` files for `names`, where `asked` is (names, the names new
+        in this round, the files that named none of the others)."""
+        names, new, cleared = asked
         found = _cached_facts(self.cache, unknown)
         by_path = {item.path: key for key, item in unknown.items()}
         hits = [item for item in unknown.values() if item.path not in found]
-        pattern = keyword_bytes_pattern(sorted(names), only=True)
-        extra = tuple(sorted(names))
+        every, only_new = NameSearch(names), NameSearch(new)
+        extra = tuple(sorted({name.split(KEY_SEPARATOR)[0] for name in names}))
         jobs = []
         held = [(item, self._held[item.path]) for item in hits if item.path in self._held]
         unread = [item for item in hits if item.path not in self._held]
         for item, data in itertools.chain(held, source.read(unread)):
-            if isinstance(data, bytes) and pattern.search(data):
+            search = only_new if item.path in cleared else every
+            if isinstance(data, bytes) and search.search(data, self._import_words(item.path, data)):
                 is_test = self.settings.discovery.is_test_file(item.path)
                 jobs.append((item.path, data, is_test, extra))
             else:
@@ -433,6 +500,15 @@ class TreeScan:
             if result.error is None:
                 to_store[by_path[result.path]] = result
         return found
+
+    def _import_words(self, path: str, data: bytes) -> Callable[[], frozenset[bytes]]:
+        def words() -> frozenset[bytes]:
+            found = self._words.get(path)
+            if found is None:
+                found = self._words[path] = import_words(data)
+            return found
+
+        return words
 
     def _store(self, to_store: dict[str, bytes | FileFacts]) -> None:
         """Write new results to the scan cache (NEGATIVE or facts), and keep them decoded."""
