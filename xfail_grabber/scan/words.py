@@ -86,15 +86,17 @@ def class_key(name: str, module_word: str) -> str:
     return f"{name}{KEY_SEPARATOR}{module_word}"
 
 
-# `import` / `from` / `class` statements, a parenthesised list spanning lines included.
-_IMPORT_OR_CLASS = re.compile(rb"^[ \t]*(?:from|import|class)\b[^\n(]*(?:\([^)]*\))?[^\n]*", re.M)
+# `import` / `from` / `class` statements, a parenthesised list spanning lines included. A line
+# break first, not `^` with re.M: a literal start is what lets the regex skip ahead quickly.
+_IMPORT_OR_CLASS = re.compile(rb"\n[ \t]*(?:from|import|class)\b[^\n(]*(?:\([^)]*\))?[^\n]*")
 
 
 def import_words(data: bytes) -> frozenset[bytes]:
     """The words of a file's import and class statements: where a file that uses a class of
-    another module names it and its module (0.14 s over the benchmark tree, about 11 words a
-    file)."""
-    return frozenset(b" ".join(_IMPORT_OR_CLASS.findall(data)).translate(_SPACES).split())
+    another module names it and its module (0.04 s over the benchmark tree's 15.8 MB, about
+    11 words a file; 0.11 s with `^` and re.M)."""
+    found = _IMPORT_OR_CLASS.findall(b"\n" + data)
+    return frozenset(b" ".join(found).translate(_SPACES).split())
 
 
 class NameSearch:
