@@ -126,6 +126,7 @@ def test_a_dump_loads_only_what_it_uses(tmp_path: Path) -> None:
         "xfail_grabber.commands.check",
         "xfail_grabber.sinks.serve",
         "xfail_grabber.sinks.db",
+        "xfail_grabber.policy",
         "xfail_grabber.fleet",
         "xfail_grabber.enrich.tickets.lookup",
     )

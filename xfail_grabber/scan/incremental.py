@@ -52,7 +52,7 @@ log = logging.getLogger("xfail_grabber.scan")
 HOLD_BYTES = 64 * 1024 * 1024
 MAX_BASE_ROUNDS = 5
 # With this many files to read, some are bound to need parsing: the parser workers start
-# before reading does (they load libcst meanwhile). Fewer, and they start at the first jobs.
+# before reading does, ready for the first job. Fewer, and they start with the first jobs.
 EARLY_START_FILES = 200
 
 
@@ -106,6 +106,12 @@ def module_word(path: str) -> str:
     return parts[-2] if stem == "__init__" and len(parts) > 1 else stem
 
 
+def _imports(facts: FileFacts) -> list[tuple[str, str, str]]:
+    """(name imported, local name, this module's word) of the file's imports of names."""
+    word = module_word(facts.path)
+    return [(ref.name, local, word) for local, ref in facts.imports.items() if ref.name]
+
+
 def _class_keys(facts: FileFacts) -> list[str]:
     word = module_word(facts.path)
     return [class_key(name, word) for name in facts.classes]
@@ -134,23 +140,21 @@ class _Exports:
 
     def __init__(self) -> None:
         self.aliases: Counter[str] = Counter()
-        self.imports: Counter[tuple[str, str]] = Counter()  # (name imported, local name)
+        # (name imported, local name, the importing module's word)
+        self.imports: Counter[tuple[str, str, str]] = Counter()
         self.classes: Counter[str] = Counter()  # class keys
-        self.words: Counter[tuple[str, str]] = Counter()  # (local name, importer's word)
         self._names: frozenset[str] | None = None
 
     def count(self, facts: FileFacts, sign: int) -> None:
-        pairs = [(ref.name, local) for local, ref in facts.imports.items() if ref.name]
+        imports = _imports(facts)
         defined = _defined(facts)
         classes = _class_keys(facts)
-        if not defined and not pairs and not classes:
+        if not defined and not imports and not classes:
             return
         self._names = None
-        word = module_word(facts.path)
         _add(self.aliases, defined, sign)
-        _add(self.imports, pairs, sign)
+        _add(self.imports, imports, sign)
         _add(self.classes, classes, sign)
-        _add(self.words, [(local, word) for _, local in pairs], sign)
 
     def names(self, extra: Iterable[FileFacts] = ()) -> set[str]:
         """The exported names of the counted files and of `extra` ones."""
@@ -159,17 +163,16 @@ class _Exports:
             return set(self._names)
         names = set(self.aliases)
         classes = set(self.classes)
-        pairs: list[tuple[str, str]] = list(self.imports)
-        words: set[tuple[str, str]] = set(self.words)
+        imports = list(self.imports)
         for facts in more:
             names.update(_defined(facts))
             classes.update(_class_keys(facts))
-            found = [(ref.name, local) for local, ref in facts.imports.items() if ref.name]
-            pairs += found
-            words.update((local, module_word(facts.path)) for _, local in found)
+            imports += _imports(facts)
         reached: dict[str, list[str]] = {}
-        for name, local in pairs:
+        importers: dict[str, set[str]] = {}
+        for name, local, word in imports:
             reached.setdefault(name, []).append(local)
+            importers.setdefault(local, set()).add(word)
         todo = list(names)
         while todo:
             for local in reached.get(todo.pop(), ()):
@@ -178,9 +181,6 @@ class _Exports:
                     todo.append(local)
         # Classes re-exported: `from tests.bases import Base as Renamed` in middle.py makes
         # `Renamed` reachable from files that import middle.
-        importers: dict[str, set[str]] = {}
-        for local, word in words:
-            importers.setdefault(local, set()).add(word)
         class_names = {key.split(KEY_SEPARATOR)[0] for key in classes}
         todo = list(class_names)
         while todo:
