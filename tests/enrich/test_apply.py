@@ -10,7 +10,7 @@ import jsonschema
 
 from xfail_grabber.config import build_settings
 from xfail_grabber.core import snapshot_of
-from xfail_grabber.enrich.apply import Enrichment, enrich, where_of
+from xfail_grabber.enrich.apply import Enrichment, blame_and_tickets, where_of
 from xfail_grabber.enrich.tickets.refs import Trackers
 from xfail_grabber.model import snapshot_schema
 from xfail_grabber.sinks.formats import render_json
@@ -58,7 +58,7 @@ def test_owners_blame_and_tickets_on_a_real_repository(tmp_path: Path) -> None:
         )
         with open_source(str(repo), "main", None, cache_dir=tmp_path / "cache") as checkout:
             snapshot = snapshot_of(checkout, settings)
-            enriched = enrich(snapshot, where_of(checkout), options)
+            enriched = blame_and_tickets(snapshot, where_of(checkout), options)
     by_test = {r.test: r for r in enriched.muted}
     upload, download = by_test["test_upload"], by_test["test_download"]
     assert upload.owners == download.owners == ("@org/qa",)
@@ -90,7 +90,7 @@ def test_blame_of_an_inherited_mark_reads_the_base_file(tmp_path: Path) -> None:
         git(repo, "commit", "-qm", name, when=when)
     with open_source(str(repo), "main", None, cache_dir=tmp_path / "cache") as checkout:
         snapshot = snapshot_of(checkout, build_settings())
-        enriched = enrich(snapshot, where_of(checkout), Enrichment(blame=True))
+        enriched = blame_and_tickets(snapshot, where_of(checkout), Enrichment(blame=True))
     seen = {
         (r.test, r.kind): (r.mark_path, r.first_seen.date.date().isoformat())
         for r in enriched.muted

@@ -180,13 +180,6 @@ def add_ticket_status(snapshot: Snapshot, options: Enrichment) -> Snapshot:
     return dataclasses.replace(snapshot, muted=tuple(records))
 
 
-def enrich(
-    snapshot: Snapshot, where: Where, options: Enrichment, blames: BlameCache | None = None
-) -> Snapshot:
-    """Owners always; blame and tickets when asked."""
-    return blame_and_tickets(add_owners(snapshot, where.read), where, options, blames)
-
-
 def blame_and_tickets(
     snapshot: Snapshot, where: Where, options: Enrichment, blames: BlameCache | None = None
 ) -> Snapshot:
