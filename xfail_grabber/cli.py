@@ -97,6 +97,14 @@ def _run(argv: Sequence[str] | None) -> int:
     except Terminated:
         click.echo("grabber: terminated", err=True)
         return TERMINATED_EXIT
+    except click.exceptions.NoArgsIsHelpError as exc:
+        exc.show()  # `grabber` or `grabber db` alone: the help
+        return exc.exit_code
+    except click.UsageError as exc:
+        # One line, as grabber's own usage errors are (a bad --format, a missing argument, an
+        # option out of range), without click's usage text above it.
+        click.echo(f"Error: {visible(exc.format_message())}", err=True)
+        return exc.exit_code
     except click.ClickException as exc:
         # The message may quote a path or a URL from a repository.
         # Through vars(): click 8.5 declares `message` Final, 8.4 does not, and an ignore

@@ -175,3 +175,41 @@ def test_a_bad_branch_or_ref_is_a_one_line_usage_error(
     done = run_grabber(*argv, cwd=tmp_path, env={"GRABBER_CACHE_DIR": str(tmp_path / "c")})
     assert (done.returncode, done.stdout) == (2, b""), done.err
     assert done.err == f"Error: Invalid value for {hint}: {why}\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["dump", "REPO", "--format", "xml"],
+            "Error: Invalid value for '--format': 'xml' is not one of 'json', 'jsonl', 'csv', "
+            "'markdown', 'redash'.",
+        ),
+        (
+            ["dump", "REPO", "--workers", "0"],
+            "Error: Invalid value for '--workers': 0 is not in the range x>=1.",
+        ),
+        (["diff", "REPO", "main"], "Error: Missing argument 'HEAD'."),
+        (["nosuchverb"], "Error: No such command 'nosuchverb'."),
+    ],
+)
+def test_click_s_own_usage_errors_are_one_line(repo: Path, args: list[str], message: str) -> None:
+    """A bad option value, a missing argument or an unknown verb: one line and exit 2, like
+    grabber's own usage errors (click printed its usage text above the error)."""
+    done = run_grabber(*[str(repo) if a == "REPO" else a for a in args], cwd=repo)
+    assert (done.returncode, done.stdout) == (2, b""), done.err
+    assert done.err == message + "\n"
+
+
+def test_an_unknown_option_is_one_line(repo: Path) -> None:
+    done = run_grabber("dump", str(repo), "--zzz", cwd=repo)
+    assert (done.returncode, done.stdout) == (2, b""), done.err
+    assert done.err.startswith("Error: No such option") and done.err.count("\n") == 1
+    assert "--zzz" in done.err
+
+
+@pytest.mark.parametrize("args", [[], ["db"]])
+def test_a_group_alone_shows_its_help(repo: Path, args: list[str]) -> None:
+    done = run_grabber(*args, cwd=repo)
+    assert done.returncode == 2
+    assert done.err.startswith("Usage: grabber") and "Commands:" in done.err
